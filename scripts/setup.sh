@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian machine: installs only what is missing and says what it does.
+#   scripts/setup.sh              everything `berth up` needs (npm dependencies, Docker engine, ...)
+#   scripts/setup.sh --npm-only   npm dependencies only
+#   scripts/setup.sh --test       also what the tests need (AWS CLI v2, ...)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+mode="run"
+for arg in "$@"; do
+  case "$arg" in
+    --npm-only) mode="npm" ;;
+    --test) mode="test" ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "setup: $*" >&2; }
+SUDO=""
+if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
+
+# --- npm dependencies ------------------------------------------------------------------------
+if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+[[ "$mode" == "npm" ]] && exit 0
+
+# --- Debian packages -------------------------------------------------------------------------
+packages=(docker.io iptables ca-certificates curl)
+if [[ "$mode" == "test" ]]; then
+  packages+=(awscli)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} > 0 )); then
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- Docker engine ---------------------------------------------------------------------------
+# Talk to the engine through Debian's docker client; another client earlier on PATH may be newer
+# than the engine.
+if ! /usr/bin/docker info >/dev/null 2>&1; then
+  say "starting dockerd (log: /var/log/berth-dockerd.log)"
+  $SUDO sh -c 'nohup dockerd >/var/log/berth-dockerd.log 2>&1 &'
+  deadline=$((SECONDS + 60))
+  until /usr/bin/docker info >/dev/null 2>&1; do
+    if (( SECONDS > deadline )); then
+      say "dockerd did not become ready within 60s; see /var/log/berth-dockerd.log"
+      exit 1
+    fi
+    sleep 0.5
+  done
+  say "dockerd is ready"
+fi

@@ -1,0 +1,117 @@
+/**
+ * `berth` command line: `up` runs the platform in the foreground, `reset` wipes a running
+ * instance's state, `version` prints the version.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/config.js";
+import { build, VERSION } from "./build.js";
+import { loadRootCredentials } from "./credentials.js";
+import { resetCommand } from "./reset-command.js";
+
+const USAGE = `usage: berth <command> [options]
+
+commands:
+  up       run Berth in the foreground
+           --port N (BERTH_PORT, default 4747)   --host ADDR (BERTH_HOST, default 127.0.0.1)
+           --data-dir DIR (BERTH_DATA_DIR, default ~/.berth)   --region R (BERTH_REGION, default us-east-1)
+           --log-level debug|info|warn|error (BERTH_LOG_LEVEL)
+  reset    wipe all state of a running Berth (signed with the root credentials)
+           --endpoint URL (default http://127.0.0.1:<port>)   --data-dir DIR   --region R
+  version  print the version
+`;
+
+function banner(
+  url: string,
+  region: string,
+  accountId: string,
+  creds: { accessKeyId: string; secretAccessKey: string; source: string },
+): string {
+  const e = `aws --endpoint-url ${url}`;
+  return `
+Berth ${VERSION} is up: ${url}   (region ${region}, account ${accountId})
+
+Credentials (${creds.source}):
+  export AWS_ACCESS_KEY_ID=${creds.accessKeyId}
+  export AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}
+  export AWS_DEFAULT_REGION=${region}
+
+Try:
+  ${e} sts get-caller-identity
+  ${e} ecs create-cluster --cluster-name demo
+  ${e} ecs register-task-definition --family web \\
+      --container-definitions '[{"name":"web","image":"busybox","memory":64,"essential":true}]'
+  ${e} ecs list-task-definitions
+`;
+}
+
+async function up(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      region: { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const config = loadConfig(process.env, values);
+  const credentials = await loadRootCredentials(config);
+  const berth = build({ config, credentials });
+  const url = await berth.listen();
+  process.stdout.write(banner(url, config.region, config.accountId, credentials));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping Berth\n`);
+    berth.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "up":
+        await up(rest);
+        return -1; // keep running
+      case "reset":
+        return await resetCommand(rest);
+      case "version":
+      case "--version":
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`berth: unknown command '${command}'\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      process.stderr.write(`berth: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,54 @@
+/** Amazon ECS (awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113). */
+import * as sdk from "@aws-sdk/client-ecs";
+import { AwsError, Errors } from "../../errors/catalog.js";
+import { ServiceModel } from "../../protocol/model.js";
+import { getCluster } from "../../state/ecs/clusters.js";
+import type { Store } from "../../state/store.js";
+import type { ServiceDefinition } from "../service.js";
+import { accountSettingHandlers } from "./account-settings.js";
+import { clusterHandlers } from "./clusters.js";
+import { tagHandlers } from "./tags.js";
+import { taskDefinitionHandlers, taskDefinitionTaggable } from "./task-definitions.js";
+
+export interface EcsDeps {
+  store: Store;
+  accountId: string;
+}
+
+let model: ServiceModel | undefined;
+/** The ECS model, read once per process. */
+export const ecsModel = () => (model ??= new ServiceModel(sdk));
+
+export function ecsService(deps: EcsDeps): ServiceDefinition {
+  const { store } = deps;
+  const taggable = {
+    cluster: {
+      async find(tx: Parameters<typeof getCluster>[0], region: string, name: string) {
+        const rec = await getCluster(tx, region, name);
+        if (rec && rec.value.status !== "ACTIVE") {
+          throw new AwsError(
+            Errors.InvalidParameter,
+            "The specified cluster is inactive. Specify an active cluster and try again.",
+          );
+        }
+        return rec;
+      },
+    },
+    "task-definition": taskDefinitionTaggable,
+  };
+  return {
+    id: "ecs",
+    title: "Amazon ECS",
+    signingName: "ecs",
+    protocol: "awsJson1_1",
+    targetPrefix: "AmazonEC2ContainerServiceV20141113",
+    model: ecsModel(),
+    validationError: Errors.InvalidParameter,
+    handlers: {
+      ...clusterHandlers(store),
+      ...taskDefinitionHandlers(store),
+      ...tagHandlers(store, taggable),
+      ...accountSettingHandlers(store),
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * What a service module gives the gateway: its wire identity, its model, and its handlers.
+ * Handlers are thin: validate what the model cannot, call domain and state, return the output.
+ */
+import type { ErrorDef } from "../errors/catalog.js";
+import type { Principal } from "../identity/principal.js";
+import type { Logger } from "../lib/log.js";
+import type { ServiceModel } from "../protocol/model.js";
+
+export type Protocol = "awsJson1_0" | "awsJson1_1" | "awsQuery" | "ec2Query";
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** From the signature's credential scope: state is per region, as on AWS. */
+  readonly region: string;
+  readonly accountId: string;
+  readonly principal: Principal;
+  /** Epoch ms when the request arrived; handlers use this, never the wall clock. */
+  readonly now: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly sourceIp: string;
+  readonly log: Logger;
+}
+
+/**
+ * A handler for one operation. Typed with the SDK's request/response types; `never` as the
+ * parameter type lets a record hold handlers of different inputs.
+ */
+export type Handler<I = never, O = unknown> = (input: I, ctx: RequestContext) => Promise<O> | O;
+
+export interface ServiceDefinition {
+  /** Short id used in docs and logs: ecs, sts, ... */
+  readonly id: string;
+  /** Display name for docs/COMPATIBILITY.md. */
+  readonly title: string;
+  /** The service part of the SigV4 credential scope. */
+  readonly signingName: string;
+  readonly protocol: Protocol;
+  /** JSON protocols: the X-Amz-Target prefix before the dot. */
+  readonly targetPrefix?: string;
+  /** Query protocols: the XML namespace of responses. */
+  readonly xmlNamespace?: string;
+  readonly model: ServiceModel;
+  /** The error this service answers for a missing or unknown parameter. */
+  readonly validationError: ErrorDef;
+  readonly handlers: Readonly<Record<string, Handler>>;
+}

@@ -1,0 +1,22 @@
+/**
+ * Record kinds of ECS state and their key layouts. Keys start with the region so that every
+ * region's state is separate, as on AWS.
+ */
+export const K = {
+  /** `${region}/${clusterName}` */
+  cluster: "ecs.cluster",
+  /** `${region}/${family}/${revision padded to 10}` */
+  taskDefinition: "ecs.taskdef",
+  /** `${region}/${family}` — the revision counter and status summary of a family */
+  family: "ecs.family",
+  /** `${region}/${principalArn or "-"}/${name}` */
+  accountSetting: "ecs.setting",
+  /** `${region}/${clusterName}/${serviceName}` (services issue) */
+  service: "ecs.service",
+  /** `${region}/${clusterName}/${taskId}` (tasks issue) */
+  task: "ecs.task",
+  /** `${region}/${clusterName}/${containerInstanceId}` (tasks issue) */
+  containerInstance: "ecs.instance",
+} as const;
+
+export const padRevision = (rev: number) => String(rev).padStart(10, "0");
