@@ -178,7 +178,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         } catch {
           throw new AwsError(Errors.Serialization, "The request body is not valid JSON.");
         }
-        input = decodeJsonInput(op.input, json, { validationError: service.validationError });
+        input = decodeJsonInput(op.input, json, {
+          validationError: service.validationError,
+          ...(service.missingMessage ? { missingMessage: service.missingMessage } : {}),
+        });
       }
       const ctx: RequestContext = {
         requestId,

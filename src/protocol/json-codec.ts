@@ -16,6 +16,8 @@ import type { Shape, StructShape } from "./model.js";
 export interface DecodeOptions {
   /** The error a service uses for missing or unknown members. */
   validationError: ErrorDef;
+  /** The service's wording for a missing required member (default: botocore's). */
+  missingMessage?: (member: string, path: string) => string;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -62,7 +64,10 @@ function decodeStruct(
   }
   for (const req of shape.required) {
     if (out[req] === undefined) {
-      throw new AwsError(opts.validationError, `Missing required parameter in ${path || "input"}: "${req}"`);
+      throw new AwsError(
+        opts.validationError,
+        opts.missingMessage?.(req, path) ?? `Missing required parameter in ${path || "input"}: "${req}"`,
+      );
     }
   }
   if (shape.kind === "union" && Object.keys(out).length !== 1) {
@@ -172,16 +177,20 @@ function encodeValue(shape: Shape, value: unknown, path: string, opts: EncodeOpt
     case "structure":
     case "union":
     case "error": {
+      // Members are emitted in model order, as AWS does.
       const src = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(src)) {
-        if (v === undefined) continue;
-        const member = shape.members.get(k);
-        if (!member) {
-          if (opts.strict) throw new Error(`${path}: member "${k}" is not in the model of ${shape.name}`);
-          continue;
-        }
+      for (const [k, member] of shape.members) {
+        const v = src[k];
+        if (v === undefined || v === null) continue;
         out[k] = encodeValue(member.shape, v, `${path}.${k}`, opts);
+      }
+      if (opts.strict) {
+        for (const k of Object.keys(src)) {
+          if (!shape.members.has(k) && src[k] !== undefined) {
+            throw new Error(`${path}: member "${k}" is not in the model of ${shape.name}`);
+          }
+        }
       }
       return out;
     }

@@ -44,5 +44,7 @@ export interface ServiceDefinition {
   readonly model: ServiceModel;
   /** The error this service answers for a missing or unknown parameter. */
   readonly validationError: ErrorDef;
+  /** The service's wording for a missing required parameter, when it has its own. */
+  readonly missingMessage?: (member: string, path: string) => string;
   readonly handlers: Readonly<Record<string, Handler>>;
 }

@@ -44,6 +44,8 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
     targetPrefix: "AmazonEC2ContainerServiceV20141113",
     model: ecsModel(),
     validationError: Errors.InvalidParameter,
+    // ECS words it "Family should not be null or empty."
+    missingMessage: (member) => `${member[0]!.toUpperCase()}${member.slice(1)} should not be null or empty.`,
     handlers: {
       ...clusterHandlers(store),
       ...taskDefinitionHandlers(store),

@@ -1,0 +1,195 @@
+/** Start a whole Berth in-process on port 0 with a throwaway data dir, and clients for it. */
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { STSClient } from "@aws-sdk/client-sts";
+import { Hash } from "@smithy/hash-node";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { loadConfig } from "../../src/config/config.js";
+import type { Clock } from "../../src/lib/clock.js";
+import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
+import { createLogger, silentLogger } from "../../src/lib/log.js";
+import { type Berth, build } from "../../src/main/build.js";
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface TestBerth {
+  url: string;
+  region: string;
+  credentials: Credentials;
+  berth: Berth;
+  dataDir: string;
+  ecs(opts?: { region?: string; credentials?: Credentials }): ECSClient;
+  sts(opts?: { region?: string; credentials?: Credentials }): STSClient;
+  close(): Promise<void>;
+}
+
+export async function tempDir(prefix = "berth-test-"): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function startBerth(opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestBerth> {
+  const dataDir = await tempDir();
+  const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
+  const config = loadConfig({ BERTH_PORT: "0", BERTH_DATA_DIR: dataDir, BERTH_DURABILITY: "NORMAL", ...opts.env });
+  const log = process.env.BERTH_TEST_LOG ? createLogger({ level: "debug" }) : silentLogger;
+  const berth = build({ config, credentials, log, strictOutput: true, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const url = await berth.listen();
+  const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
+    endpoint: url,
+    region: o.region ?? config.region,
+    credentials: o.credentials ?? credentials,
+    maxAttempts: 1,
+  });
+  return {
+    url,
+    region: config.region,
+    credentials,
+    berth,
+    dataDir,
+    ecs: (o) => new ECSClient(clientOpts(o)),
+    sts: (o) => new STSClient(clientOpts(o)),
+    async close() {
+      await berth.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Send a raw request, SigV4-signed (unless `sign` is false), and return status, headers and body. */
+export async function signedFetch(
+  url: string,
+  init: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    credentials?: Credentials;
+    region?: string;
+    service: string;
+    signingDate?: Date;
+    sign?: boolean;
+  },
+): Promise<{ status: number; headers: Headers; text: string; json(): unknown }> {
+  const endpoint = new URL(url);
+  const path = init.path ?? "/";
+  const [pathname, search] = path.split("?");
+  const query: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(search ?? "")) query[k] = v;
+  const headers: Record<string, string> = { host: endpoint.host, ...init.headers };
+  let sendHeaders = headers;
+  if (init.sign !== false && init.credentials) {
+    const signer = new SignatureV4({
+      service: init.service,
+      region: init.region ?? "us-east-1",
+      credentials: init.credentials,
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const signed = await signer.sign(
+      {
+        method: init.method ?? "POST",
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: pathname ?? "/",
+        query,
+        headers,
+        body: init.body,
+      },
+      init.signingDate ? { signingDate: init.signingDate } : {},
+    );
+    sendHeaders = signed.headers as Record<string, string>;
+  }
+  const { host: _host, ...fetchHeaders } = sendHeaders;
+  const res = await fetch(new URL(path, endpoint), {
+    method: init.method ?? "POST",
+    headers: fetchHeaders,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+}
+
+let awsCliPath: string | undefined;
+
+/**
+ * The AWS CLI v2. Debian's `awscli` package installs it as /usr/bin/aws; an older v1 `aws` may come
+ * first on PATH, so each candidate's version is checked.
+ */
+export function awsCli(): string {
+  if (awsCliPath) return awsCliPath;
+  const candidates = ["/usr/bin/aws", ...(process.env.PATH ?? "").split(":").map((d) => join(d, "aws"))];
+  for (const c of candidates) {
+    try {
+      const v = execFileSync(c, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      if (v.startsWith("aws-cli/2")) {
+        awsCliPath = c;
+        return c;
+      }
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error("AWS CLI v2 not found; scripts/setup.sh --test installs Debian's awscli");
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** Run `aws --endpoint-url <url> ...args` with the given credentials; never through a shell. */
+export function runAws(t: Pick<TestBerth, "url" | "credentials" | "region">, args: string[], opts: { region?: string; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      awsCli(),
+      ["--endpoint-url", t.url, "--output", "json", ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: process.env.HOME ?? "/tmp",
+          AWS_ACCESS_KEY_ID: t.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: t.credentials.secretAccessKey,
+          AWS_DEFAULT_REGION: opts.region ?? t.region,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+          AWS_PAGER: "",
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_MAX_ATTEMPTS: "1",
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Poll `fn` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? "condition"}${last ? `: ${String(last)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}
