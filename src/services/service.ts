@@ -47,4 +47,6 @@ export interface ServiceDefinition {
   /** The service's wording for a missing required parameter, when it has its own. */
   readonly missingMessage?: (member: string, path: string) => string;
   readonly handlers: Readonly<Record<string, Handler>>;
+  /** Limits of supported operations, one line each, for docs/COMPATIBILITY.md. */
+  readonly notes?: Readonly<Record<string, string>>;
 }

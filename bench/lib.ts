@@ -1,0 +1,100 @@
+/** Small tools shared by the benchmarks: percentiles, fixed-rate (open-loop) drivers, reports. */
+import { cpus, totalmem } from "node:os";
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface LatencyStats {
+  count: number;
+  errors: number;
+  /** Achieved completions per second. */
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function stats(latenciesMs: number[], errors: number, seconds: number): LatencyStats {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    count: s.length,
+    errors,
+    rps: s.length / seconds,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s.at(-1) ?? Number.NaN,
+  };
+}
+
+/**
+ * Send `rate` requests per second for `seconds`, on schedule whether or not earlier ones have
+ * finished. Latency counts from the scheduled start, so a stall is charged to every request it
+ * delayed (no coordinated omission).
+ */
+export async function openLoop(rate: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<LatencyStats> {
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      op(i).then(
+        () => {
+          latencies.push(performance.now() - scheduled);
+        },
+        () => {
+          errors++;
+        },
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  return stats(latencies, errors, (performance.now() - start) / 1000);
+}
+
+/** As many requests as `concurrency` workers can push for `seconds`: the throughput ceiling. */
+export async function closedLoop(concurrency: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<LatencyStats> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await op(n++);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return stats(latencies, errors, (performance.now() - start) / 1000);
+}
+
+export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
+}
+
+export function table(rows: Record<string, string | number>[]): string {
+  if (rows.length === 0) return "";
+  const cols = Object.keys(rows[0]!);
+  const line = (vals: string[]) => `| ${vals.join(" | ")} |`;
+  return [line(cols), line(cols.map(() => "---")), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join("\n");
+}

@@ -1,0 +1,66 @@
+/** Run Berth as a real child process (the way users do), for CLI and crash tests. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface BerthProcess {
+  child: ChildProcess;
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  /** SIGKILL and wait for the exit. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Start `bin/berth up` (set-up skipped: the test command has run it) and wait for its banner. */
+export async function spawnBerth(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<BerthProcess> {
+  const child = spawn(`${repoRoot}bin/berth`, ["up", ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, BERTH_SKIP_SETUP: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`berth did not start in ${timeoutMs}ms:\n${out}\n${err}`)), timeoutMs);
+    const onData = () => {
+      const m = /is up: (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off("data", onData);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code} before starting:\n${out}\n${err}`));
+    });
+  });
+  const exited = once(child, "exit");
+  return {
+    child,
+    url,
+    stdout: () => out,
+    stderr: () => err,
+    async kill9() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
