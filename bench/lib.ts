@@ -36,7 +36,11 @@ export function stats(latenciesMs: number[], errors: number, seconds: number): L
  * finished. Latency counts from the scheduled start, so a stall is charged to every request it
  * delayed (no coordinated omission).
  */
-export async function openLoop(rate: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<LatencyStats> {
+export async function openLoop(
+  rate: number,
+  seconds: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<LatencyStats> {
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const latencies: number[] = [];
@@ -63,7 +67,11 @@ export async function openLoop(rate: number, seconds: number, op: (i: number) =>
 }
 
 /** As many requests as `concurrency` workers can push for `seconds`: the throughput ceiling. */
-export async function closedLoop(concurrency: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<LatencyStats> {
+export async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<LatencyStats> {
   const latencies: number[] = [];
   let errors = 0;
   let n = 0;
@@ -96,5 +104,9 @@ export function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return "";
   const cols = Object.keys(rows[0]!);
   const line = (vals: string[]) => `| ${vals.join(" | ")} |`;
-  return [line(cols), line(cols.map(() => "---")), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join("\n");
+  return [
+    line(cols),
+    line(cols.map(() => "---")),
+    ...rows.map((r) => line(cols.map((c) => String(r[c])))),
+  ].join("\n");
 }

@@ -36,14 +36,20 @@ function compatibility(): string {
     const ops = s.model.operationNames();
     const supported = ops.filter((o) => s.handlers[o]);
     summary.push(`| ${s.title} | ${s.protocol} | ${supported.length} | ${ops.length} |`);
-    sections.push(`## ${s.title}`, "", `Signing name \`${s.signingName}\`${s.targetPrefix ? `, target prefix \`${s.targetPrefix}\`` : ""}.`, "");
+    sections.push(
+      `## ${s.title}`,
+      "",
+      `Signing name \`${s.signingName}\`${s.targetPrefix ? `, target prefix \`${s.targetPrefix}\`` : ""}.`,
+      "",
+    );
     sections.push("| Operation | Status | Notes |", "|---|---|---|");
     for (const o of ops) {
       sections.push(`| ${o} | ${s.handlers[o] ? "supported" : "not supported"} | ${s.notes?.[o] ?? ""} |`);
     }
     sections.push("");
     for (const o of Object.keys(s.handlers)) {
-      if (!ops.includes(o)) throw new Error(`${s.id} has a handler for ${o}, which its model does not define`);
+      if (!ops.includes(o))
+        throw new Error(`${s.id} has a handler for ${o}, which its model does not define`);
     }
   }
   return [...lines, ...summary, "", ...sections].join("\n");
@@ -62,7 +68,9 @@ function errors(): string {
     "|---|---|---|---|---|---|",
   ];
   for (const [name, d] of Object.entries(Errors)) {
-    lines.push(`| ${name} | ${d.code} | ${d.status} | ${d.query?.code ?? d.code} | ${d.query?.status ?? d.status} | ${d.when} |`);
+    lines.push(
+      `| ${name} | ${d.code} | ${d.status} | ${d.query?.code ?? d.code} | ${d.query?.status ?? d.status} | ${d.when} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

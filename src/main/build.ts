@@ -31,11 +31,24 @@ export interface BuildOptions {
   strictOutput?: boolean;
 }
 
+/**
+ * A part of Berth with a life of its own (background loops, the agent, child processes). Started
+ * after the server listens, stopped before the store closes, reset by `berth reset`.
+ */
+export interface Component {
+  readonly name: string;
+  start?(): Promise<void>;
+  /** Forget all state (after the store has been wiped). */
+  reset?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
 export interface Berth {
   readonly config: Config;
   readonly store: Store;
   readonly server: Server;
   readonly services: readonly ServiceDefinition[];
+  readonly components: readonly Component[];
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -60,6 +73,11 @@ export function build(opts: BuildOptions): Berth {
     ecsService({ store: theStore, accountId: config.accountId }),
     stsService(),
   ];
+  const components: Component[] = [];
+  const reset = async () => {
+    await theStore.wipe();
+    for (const c of components) await c.reset?.();
+  };
   let ready = false;
   let gateway: Gateway | undefined;
   gateway = createGateway({
@@ -72,7 +90,7 @@ export function build(opts: BuildOptions): Berth {
       internalRoutes({
         version: VERSION,
         isReady: () => ready,
-        reset: () => theStore.wipe(),
+        reset,
         gateway: () => gateway!,
       }),
     ],
@@ -84,19 +102,33 @@ export function build(opts: BuildOptions): Berth {
     store: theStore,
     server,
     services,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    components,
+    async listen() {
+      const url = await new Promise<string>((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.port, config.host, () => {
           server.off("error", reject);
-          ready = true;
           const { port } = server.address() as AddressInfo;
           const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
           resolve(`http://${host}:${port}`);
         });
-      }),
+      });
+      for (const c of components) await c.start?.();
+      ready = true;
+      return url;
+    },
     async close() {
       ready = false;
+      for (const c of [...components].reverse()) {
+        try {
+          await c.stop?.();
+        } catch (err) {
+          log.error("component failed to stop", {
+            component: c.name,
+            error: err instanceof Error ? err : String(err),
+          });
+        }
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -17,7 +17,11 @@ export interface BerthProcess {
 }
 
 /** Start `bin/berth up` (set-up skipped: the test command has run it) and wait for its banner. */
-export async function spawnBerth(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<BerthProcess> {
+export async function spawnBerth(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<BerthProcess> {
   const child = spawn(`${repoRoot}bin/berth`, ["up", ...args], {
     cwd: repoRoot,
     env: { ...process.env, BERTH_SKIP_SETUP: "1", ...env },
@@ -32,7 +36,10 @@ export async function spawnBerth(args: string[], env: Record<string, string> = {
     err += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth did not start in ${timeoutMs}ms:\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`berth did not start in ${timeoutMs}ms:\n${out}\n${err}`)),
+      timeoutMs,
+    );
     const onData = () => {
       const m = /is up: (http:\/\/[^\s]+)/.exec(out);
       if (m) {

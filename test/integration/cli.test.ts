@@ -7,11 +7,19 @@ import { CreateClusterCommand, ECSClient, ListClustersCommand } from "@aws-sdk/c
 import { runAws, tempDir } from "../helpers/berth.js";
 import { type BerthProcess, repoRoot, spawnBerth } from "../helpers/process.js";
 
-function berthCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function berthCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(`${repoRoot}bin/berth`, args, { cwd: repoRoot, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      `${repoRoot}bin/berth`,
+      args,
+      { cwd: repoRoot, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -49,13 +57,21 @@ describe("bin/berth up", () => {
   });
 
   it("serves the AWS CLI with the printed credentials", async () => {
-    const r = await runAws({ url: berth.url, credentials: creds, region: "us-east-1" }, ["sts", "get-caller-identity"]);
+    const r = await runAws({ url: berth.url, credentials: creds, region: "us-east-1" }, [
+      "sts",
+      "get-caller-identity",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json<{ Arn: string }>().Arn, "arn:aws:iam::000000000000:root");
   });
 
   it("`berth reset` wipes all state, and refuses credentials that are not root", async () => {
-    const ecs = new ECSClient({ endpoint: berth.url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
+    const ecs = new ECSClient({
+      endpoint: berth.url,
+      region: "us-east-1",
+      credentials: creds,
+      maxAttempts: 1,
+    });
     await ecs.send(new CreateClusterCommand({ clusterName: "before-reset" }));
     assert.equal((await ecs.send(new ListClustersCommand({}))).clusterArns?.length, 1);
 
@@ -104,10 +120,14 @@ describe("berth configuration", () => {
       try {
         assert.match(b.stdout(), /region eu-west-2, account 123456789012/);
         assert.match(b.stdout(), /Credentials \(environment\)/);
-        const r = await runAws({ url: b.url, credentials: { accessKeyId: "AKIAENVENVENVENV0001", secretAccessKey: "env-secret" }, region: "eu-west-2" }, [
-          "sts",
-          "get-caller-identity",
-        ]);
+        const r = await runAws(
+          {
+            url: b.url,
+            credentials: { accessKeyId: "AKIAENVENVENVENV0001", secretAccessKey: "env-secret" },
+            region: "eu-west-2",
+          },
+          ["sts", "get-caller-identity"],
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.json<{ Account: string }>().Account, "123456789012");
       } finally {

@@ -7,11 +7,11 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
+  CreateClusterCommand,
   DescribeClustersCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
-  CreateClusterCommand,
   RegisterTaskDefinitionCommand,
 } from "@aws-sdk/client-ecs";
 import { tempDir } from "../helpers/berth.js";
@@ -23,7 +23,8 @@ describe("durability", () => {
     try {
       const first = await spawnBerth(["--port", "0", "--data-dir", dir]);
       const creds = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
-      const client = (url: string) => new ECSClient({ endpoint: url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
+      const client = (url: string) =>
+        new ECSClient({ endpoint: url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
       const ecs = client(first.url);
       const ackedClusters: string[] = [];
       const ackedRevisions: number[] = [];
@@ -40,7 +41,14 @@ describe("durability", () => {
               const r = await ecs.send(
                 new RegisterTaskDefinitionCommand({
                   family: "dur",
-                  containerDefinitions: [{ name: "app", image: "busybox", memory: 32, environment: [{ name: "I", value: String(i) }] }],
+                  containerDefinitions: [
+                    {
+                      name: "app",
+                      image: "busybox",
+                      memory: 32,
+                      environment: [{ name: "I", value: String(i) }],
+                    },
+                  ],
                 }),
               );
               ackedRevisions.push(r.taskDefinition!.revision!);
@@ -72,10 +80,15 @@ describe("durability", () => {
         }
         // Revision numbers stay unique and the family counter never goes backwards.
         const next = await ecs2.send(
-          new RegisterTaskDefinitionCommand({ family: "dur", containerDefinitions: [{ name: "app", image: "busybox", memory: 32 }] }),
+          new RegisterTaskDefinitionCommand({
+            family: "dur",
+            containerDefinitions: [{ name: "app", image: "busybox", memory: 32 }],
+          }),
         );
         assert.ok(next.taskDefinition!.revision! > Math.max(0, ...ackedRevisions));
-        const listed = await ecs2.send(new ListTaskDefinitionsCommand({ familyPrefix: "dur", maxResults: 100 }));
+        const listed = await ecs2.send(
+          new ListTaskDefinitionsCommand({ familyPrefix: "dur", maxResults: 100 }),
+        );
         assert.ok((listed.taskDefinitionArns?.length ?? 0) > 0);
       } finally {
         await second.stop();
