@@ -30,7 +30,7 @@ fi
 # --- Debian packages -------------------------------------------------------------------------
 packages=(docker.io iptables ca-certificates curl)
 if [[ "$mode" == "test" ]]; then
-  packages+=(awscli)
+  packages+=(awscli busybox-static)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -57,4 +57,9 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
     sleep 0.5
   done
   say "dockerd is ready"
+fi
+
+# --- Test images -----------------------------------------------------------------------------
+if [[ "$mode" == "test" ]]; then
+  "$root/test/images/build.sh"
 fi

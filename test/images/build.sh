@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the test images from Debian's busybox-static; nothing is pulled from a registry.
+#   berth-test/busybox        busybox with its applets on PATH
+#   berth-test/http           httpd on $PORT (default 8080): / answers the hostname, /health answers ok
+#   berth-test/crasher        prints a line, waits $CRASH_AFTER seconds (default 1), exits $EXIT_CODE (default 3)
+#   berth-test/flipper        healthy (file /tmp/healthy) for $HEALTHY_FOR seconds, then unhealthy
+#   berth-test/ignore-term    ignores SIGTERM; only SIGKILL ends it
+# Rebuilds only when this script changes (the images carry its hash as a label).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+docker=/usr/bin/docker
+hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+if [[ "$($docker image inspect -f '{{index .Config.Labels "berth.test-images"}}' berth-test/ignore-term:latest 2>/dev/null || true)" == "$hash" ]]; then
+  exit 0
+fi
+echo "setup: building test images (berth-test/*) from busybox-static" >&2
+ctx="$(mktemp -d)"
+trap 'rm -rf "$ctx"' EXIT
+cp /bin/busybox "$ctx/busybox"
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /tmp /www /usr/bin && ln -s /bin/env /usr/bin/env
+CMD ["sh"]
+DOCKERFILE
+$docker build -q --label "berth.test-images=$hash" -t berth-test/busybox:latest "$ctx" >/dev/null
+
+build() {
+  local name="$1" cmd="$2" extra="${3:-}"
+  printf 'FROM berth-test/busybox:latest\n%s\nCMD ["sh", "-c", %s]\n' "$extra" "$cmd" > "$ctx/Dockerfile.$name"
+  $docker build -q --label "berth.test-images=$hash" -t "berth-test/$name:latest" -f "$ctx/Dockerfile.$name" "$ctx" >/dev/null
+}
+build http '"echo ok > /www/health; hostname > /www/index.html; env > /www/env; exec httpd -f -v -p ${PORT:-8080} -h /www"' 'EXPOSE 8080'
+build crasher '"echo crashing in ${CRASH_AFTER:-1}s; sleep ${CRASH_AFTER:-1}; echo exiting ${EXIT_CODE:-3} >&2; exit ${EXIT_CODE:-3}"'
+build flipper '"touch /tmp/healthy; echo healthy; sleep ${HEALTHY_FOR:-2}; rm -f /tmp/healthy; echo unhealthy; exec sleep 3600"'
+build ignore-term '"trap \"echo got SIGTERM, ignoring\" TERM; echo started; while true; do sleep 1; done"'
