@@ -13,10 +13,14 @@ export const K = {
   accountSetting: "ecs.setting",
   /** `${region}/${clusterName}/${serviceName}` (services issue) */
   service: "ecs.service",
-  /** `${region}/${clusterName}/${taskId}` (tasks issue) */
+  /** `${region}/${clusterName}/${taskId}` */
   task: "ecs.task",
-  /** `${region}/${clusterName}/${containerInstanceId}` (tasks issue) */
+  /** `${region}/${clusterName}/${containerInstanceId}` */
   containerInstance: "ecs.instance",
+  /** `${region}/${clusterName}/${containerInstanceId}/${taskId}` — index of tasks by instance */
+  taskOnInstance: "ecs.task-on-instance",
+  /** `${region}/${clientToken}` — RunTask idempotency */
+  runTaskToken: "ecs.runtask-token",
 } as const;
 
 export const padRevision = (rev: number) => String(rev).padStart(10, "0");

@@ -66,3 +66,10 @@ export async function setTaskDefinitionStatus(
   await putFamily(tx, region, counts, fam.version);
   await tx.put(K.taskDefinition, rec.key, { ...rec.value, td: next }, { expectVersion: rec.version });
 }
+
+/** A task definition by its full ARN (tasks record the ARN they run). */
+export async function getTaskDefinitionByArn(tx: ReadTx, region: string, arn: string) {
+  const m = /:task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+  if (!m) return undefined;
+  return getTaskDefinition(tx, region, m[1]!, Number(m[2]));
+}

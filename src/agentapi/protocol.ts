@@ -1,0 +1,120 @@
+/**
+ * The agent API: how an agent and the control plane talk, in-process (`berth up`) or across
+ * machines (`berth agent`) alike. Plain JSON over HTTP under /_berth/agent/v1/:
+ *
+ *   POST register  join token → container instance + instance token (or resume with the token)
+ *   POST poll      long-poll for the instance's desired tasks; returns at once when they changed
+ *   POST report    actual state of tasks and containers, as the agent knows it
+ *   POST logs      container output for CloudWatch Logs (awslogs)
+ *
+ * Every call but register carries `authorization: Bearer <instance token>`.
+ */
+import type { Attribute, TaskOverride } from "@aws-sdk/client-ecs";
+import type { StoredTaskDefinition } from "../domain/ecs/task-definition.js";
+
+export const AGENT_API_PREFIX = "/_berth/agent/v1/";
+
+export interface RegisterRequest {
+  /** The join token `berth up` prints; needed for a new instance. */
+  joinToken?: string;
+  /** To resume an instance after an agent restart (keeps its identity and its containers). */
+  resume?: { containerInstanceArn: string; instanceToken: string };
+  region: string;
+  cluster: string;
+  /** Shown as ec2InstanceId; unique per cluster. */
+  name: string;
+  resources: { cpu: number; memoryMiB: number; reservedPorts: number[]; reservedUdpPorts: number[] };
+  attributes: Attribute[];
+  versionInfo: { agentVersion: string; agentHash: string; dockerVersion: string };
+}
+
+export interface RegisterResponse {
+  containerInstanceArn: string;
+  instanceToken: string;
+  region: string;
+  cluster: string;
+  clusterArn: string;
+  accountId: string;
+}
+
+/** A task as the agent must run it. */
+export interface DesiredTask {
+  taskArn: string;
+  clusterArn: string;
+  desiredStatus: "RUNNING" | "STOPPED";
+  /** What the control plane last accepted from the agent. */
+  lastStatus: string;
+  taskDefinition: StoredTaskDefinition;
+  overrides: TaskOverride;
+  launchType: string;
+  group?: string;
+  startedBy?: string;
+  availabilityZone: string;
+  createdAt: number;
+  /** Set when the control plane asked the task to stop. */
+  stopCode?: string;
+  stoppedReason?: string;
+  /** Changes whenever anything above changes. */
+  version: number;
+}
+
+export interface PollRequest {
+  /** The `digest` of the last poll response; the call waits while nothing has changed. */
+  since?: string;
+  /** How long to wait for a change, at most. */
+  waitMs?: number;
+}
+
+export interface PollResponse {
+  digest: string;
+  instanceStatus: string;
+  tasks: DesiredTask[];
+}
+
+export interface NetworkBindingReport {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: "tcp" | "udp";
+}
+
+export interface ContainerReport {
+  name: string;
+  lastStatus: "PENDING" | "RUNNING" | "STOPPED";
+  runtimeId?: string;
+  imageDigest?: string;
+  exitCode?: number;
+  reason?: string;
+  networkBindings?: NetworkBindingReport[];
+  healthStatus?: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+}
+
+export interface TaskReport {
+  taskArn: string;
+  lastStatus: string;
+  healthStatus?: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  startedAt?: number;
+  executionStoppedAt?: number;
+  stoppedAt?: number;
+  /** When the agent stops a task on its own (an essential container exited, a start failed). */
+  stopCode?: string;
+  stoppedReason?: string;
+  containers: ContainerReport[];
+}
+
+export interface ReportRequest {
+  tasks: TaskReport[];
+}
+
+export interface LogBatch {
+  logGroupName: string;
+  logStreamName: string;
+  createGroup: boolean;
+  events: { timestamp: number; message: string }[];
+}
+
+export interface LogsRequest {
+  batches: LogBatch[];
+}

@@ -1,0 +1,309 @@
+/**
+ * The control plane's end of the agent API (see protocol.ts). Agents register with the join token,
+ * then long-poll for their desired tasks and report what they observe. Handlers here are thin:
+ * authenticate the instance, then read or write the store in one transaction.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Attribute } from "@aws-sdk/client-ecs";
+import { clusterArn as makeClusterArn } from "../domain/ecs/arns.js";
+import { applyReport } from "../domain/ecs/task.js";
+import { parseArn, formatArn } from "../domain/arn.js";
+import { readBody } from "../gateway/body.js";
+import type { PathRoute } from "../gateway/gateway.js";
+import type { Clock } from "../lib/clock.js";
+import { hexId } from "../lib/ids.js";
+import type { Logger } from "../lib/log.js";
+import { type ClusterRecord, getCluster, putCluster } from "../state/ecs/clusters.js";
+import { type ContainerInstanceRecord, getInstance, putInstance } from "../state/ecs/container-instances.js";
+import { K } from "../state/ecs/kinds.js";
+import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
+import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
+import type { Store, StoredRecord } from "../state/store.js";
+import type {
+  DesiredTask,
+  LogBatch,
+  LogsRequest,
+  PollRequest,
+  PollResponse,
+  RegisterRequest,
+  RegisterResponse,
+  ReportRequest,
+} from "./protocol.js";
+import { AGENT_API_PREFIX } from "./protocol.js";
+
+/** Where container output for awslogs goes (CloudWatch Logs). */
+export interface LogSink {
+  put(region: string, batches: readonly LogBatch[]): Promise<void>;
+}
+
+export interface AgentApiOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  accountId: string;
+  joinToken: string;
+  logs: LogSink;
+  /** Longest a poll waits for a change. */
+  maxPollMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
+  const { store, clock, log } = opts;
+  const maxPollMs = opts.maxPollMs ?? 20_000;
+  /** Polls waiting for a change, by `${region}/${cluster}/`. */
+  const waiters = new Map<string, Set<() => void>>();
+  const unsubscribe = store.subscribe((changes) => {
+    const touched = new Set<string>();
+    for (const c of changes) {
+      if (c.kind === K.task || c.kind === K.containerInstance || c.kind === K.taskOnInstance) {
+        const parts = c.key.split("/");
+        touched.add(`${parts[0]}/${parts[1]}/`);
+      } else if (c.kind === "_wipe") {
+        for (const k of waiters.keys()) touched.add(k);
+      }
+    }
+    for (const k of touched) for (const wake of waiters.get(k) ?? []) wake();
+  });
+
+  async function authenticate(req: IncomingMessage): Promise<StoredRecord<ContainerInstanceRecord>> {
+    const auth = req.headers.authorization ?? "";
+    const arnText = String(req.headers["x-berth-instance"] ?? "");
+    const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    const where = locate(arnText);
+    if (!token || !where) throw new HttpError(401, "missing or malformed agent credentials");
+    const rec = await store.read((tx) => getInstance(tx, where.region, where.cluster, where.id));
+    if (!rec || !sameSecret(sha256(token), rec.value.tokenHash)) throw new HttpError(401, "unknown container instance or wrong token");
+    return rec;
+  }
+
+  function locate(arn: string): { region: string; cluster: string; id: string } | undefined {
+    const a = parseArn(arn);
+    const parts = a?.resource.split("/") ?? [];
+    if (!a || a.service !== "ecs" || parts[0] !== "container-instance" || parts.length !== 3) return undefined;
+    return { region: a.region, cluster: parts[1]!, id: parts[2]! };
+  }
+
+  async function register(body: RegisterRequest): Promise<RegisterResponse> {
+    const now = clock.now();
+    if (!body.region || !body.cluster || !body.name) throw new HttpError(400, "region, cluster and name are required");
+    const attrs = (extra: Attribute[]): Attribute[] => {
+      const m = new Map<string, Attribute>();
+      for (const a of extra) if (a.name) m.set(a.name, { name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) });
+      if (!m.has("ecs.availability-zone")) m.set("ecs.availability-zone", { name: "ecs.availability-zone", value: `${body.region}a` });
+      return [...m.values()];
+    };
+    return store.write(async (tx) => {
+      if (body.resume) {
+        const where = locate(body.resume.containerInstanceArn);
+        const rec = where ? await getInstance(tx, where.region, where.cluster, where.id) : undefined;
+        if (!rec || !sameSecret(sha256(body.resume.instanceToken), rec.value.tokenHash)) {
+          throw new HttpError(401, "unknown container instance or wrong token; register again with the join token");
+        }
+        if (rec.value.status === "INACTIVE") throw new HttpError(410, "container instance was deregistered");
+        const next: ContainerInstanceRecord = {
+          ...rec.value,
+          lastSeenAt: now,
+          resources: body.resources,
+          attributes: mergeCustom(rec.value.attributes, attrs(body.attributes)),
+          versionInfo: body.versionInfo,
+        };
+        await putInstance(tx, where!.region, next, rec.version);
+        const cluster = await getCluster(tx, where!.region, where!.cluster);
+        return response(where!.region, next, body.resume.instanceToken, cluster?.value.arn ?? "");
+      }
+      if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken)) throw new HttpError(401, "wrong join token");
+      let cluster = (await getCluster(tx, body.region, body.cluster))?.value;
+      if (!cluster || cluster.status !== "ACTIVE") {
+        if (body.cluster !== "default") throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
+        // Like the ECS agent, joining the default cluster creates it.
+        cluster = {
+          name: "default",
+          arn: makeClusterArn({ region: body.region, accountId: opts.accountId }, "default"),
+          status: "ACTIVE",
+          createdAt: now,
+          settings: [{ name: "containerInsights", value: "disabled" }],
+          capacityProviders: [],
+          defaultCapacityProviderStrategy: [],
+          tags: [],
+        } satisfies ClusterRecord;
+        await putCluster(tx, body.region, cluster);
+      }
+      const id = hexId(16);
+      const token = randomBytes(32).toString("base64url");
+      const rec: ContainerInstanceRecord = {
+        id,
+        arn: formatArn({ service: "ecs", region: body.region, accountId: opts.accountId, resource: `container-instance/${body.cluster}/${id}` }),
+        cluster: body.cluster,
+        name: body.name,
+        status: "ACTIVE",
+        registeredAt: now,
+        lastSeenAt: now,
+        tokenHash: sha256(token),
+        resources: body.resources,
+        attributes: attrs(body.attributes),
+        versionInfo: body.versionInfo,
+        tags: [],
+      };
+      await putInstance(tx, body.region, rec, 0);
+      log.info("container instance registered", { instance: rec.arn, name: rec.name });
+      return response(body.region, rec, token, cluster.arn);
+    });
+  }
+
+  function response(region: string, rec: ContainerInstanceRecord, token: string, clusterArn: string): RegisterResponse {
+    return { containerInstanceArn: rec.arn, instanceToken: token, region, cluster: rec.cluster, clusterArn, accountId: opts.accountId };
+  }
+
+  async function desired(inst: StoredRecord<ContainerInstanceRecord>, region: string): Promise<PollResponse> {
+    return store.read(async (tx) => {
+      const fresh = await getInstance(tx, region, inst.value.cluster, inst.value.id);
+      const tasks: DesiredTask[] = [];
+      for (const t of await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id)) {
+        const task = t.value.task;
+        const td = await getTaskDefinitionByArn(tx, region, task.taskDefinitionArn);
+        if (!td) continue;
+        tasks.push({
+          taskArn: task.taskArn,
+          clusterArn: task.clusterArn,
+          desiredStatus: task.desiredStatus,
+          lastStatus: task.lastStatus,
+          taskDefinition: td.value.td,
+          overrides: task.overrides,
+          launchType: task.launchType ?? "EC2",
+          ...(task.group !== undefined ? { group: task.group } : {}),
+          ...(task.startedBy !== undefined ? { startedBy: task.startedBy } : {}),
+          availabilityZone: task.availabilityZone ?? `${region}a`,
+          createdAt: task.createdAt,
+          ...(task.stopCode !== undefined ? { stopCode: task.stopCode } : {}),
+          ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+          version: t.version,
+        });
+      }
+      const status = fresh?.value.status ?? "INACTIVE";
+      const digest = sha256(`${status}|${tasks.map((t) => `${t.taskArn}@${t.version}`).join(",")}`);
+      return { digest, instanceStatus: status, tasks };
+    });
+  }
+
+  async function touch(inst: StoredRecord<ContainerInstanceRecord>, region: string): Promise<void> {
+    const now = clock.now();
+    if (now - inst.value.lastSeenAt < 5_000) return;
+    await store.write(async (tx) => {
+      const cur = await getInstance(tx, region, inst.value.cluster, inst.value.id);
+      if (cur) await putInstance(tx, region, { ...cur.value, lastSeenAt: now }, cur.version);
+    });
+  }
+
+  async function poll(inst: StoredRecord<ContainerInstanceRecord>, region: string, body: PollRequest, req: IncomingMessage): Promise<PollResponse> {
+    await touch(inst, region);
+    let current = await desired(inst, region);
+    const waitMs = Math.min(Math.max(body.waitMs ?? maxPollMs, 0), maxPollMs);
+    if (current.digest !== body.since || waitMs === 0) return current;
+    const key = `${region}/${inst.value.cluster}/`;
+    const deadline = Date.now() + waitMs;
+    while (current.digest === body.since && Date.now() < deadline && !req.socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        const set = waiters.get(key) ?? new Set();
+        waiters.set(key, set);
+        const done = () => {
+          clearTimeout(timer);
+          set.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, deadline - Date.now());
+        set.add(done);
+      });
+      current = await desired(inst, region);
+    }
+    await touch(inst, region);
+    return current;
+  }
+
+  async function report(inst: StoredRecord<ContainerInstanceRecord>, region: string, body: ReportRequest): Promise<{ accepted: number }> {
+    const now = clock.now();
+    let accepted = 0;
+    await store.write(async (tx) => {
+      for (const r of body.tasks ?? []) {
+        const id = r.taskArn?.slice(r.taskArn.lastIndexOf("/") + 1);
+        if (!id) continue;
+        const t = await getTask(tx, region, inst.value.cluster, id);
+        if (!t || t.value.instanceId !== inst.value.id) continue;
+        const next = applyReport(t.value, r, now);
+        if (next) await putTask(tx, region, next, t.version);
+        accepted++;
+      }
+      const cur = await getInstance(tx, region, inst.value.cluster, inst.value.id);
+      if (cur && now - cur.value.lastSeenAt >= 5_000) await putInstance(tx, region, { ...cur.value, lastSeenAt: now }, cur.version);
+    });
+    return { accepted };
+  }
+
+  return {
+    prefix: AGENT_API_PREFIX,
+    close: unsubscribe,
+    async handle(req, res) {
+      try {
+        const op = (req.url ?? "").slice(AGENT_API_PREFIX.length).split("?")[0];
+        if (req.method !== "POST") throw new HttpError(405, "agent API calls are POSTs");
+        const raw = await readBody(req, op === "logs" ? 8 * 1024 * 1024 : 1024 * 1024).catch(() => {
+          throw new HttpError(413, "body too large");
+        });
+        let body: unknown;
+        try {
+          body = raw.length ? JSON.parse(raw.toString("utf8")) : {};
+        } catch {
+          throw new HttpError(400, "body is not JSON");
+        }
+        if (op === "register") {
+          reply(res, 200, await register(body as RegisterRequest));
+          return;
+        }
+        const inst = await authenticate(req);
+        const region = locate(inst.value.arn)!.region;
+        if (op === "poll") reply(res, 200, await poll(inst, region, body as PollRequest, req));
+        else if (op === "report") reply(res, 200, await report(inst, region, body as ReportRequest));
+        else if (op === "logs") {
+          await opts.logs.put(region, (body as LogsRequest).batches ?? []);
+          reply(res, 200, { ok: true });
+        } else throw new HttpError(404, `no agent API operation '${op}'`);
+      } catch (err) {
+        if (err instanceof HttpError) reply(res, err.status, { message: err.message });
+        else {
+          log.error("agent API failure", { error: err instanceof Error ? err : String(err), stack: (err as Error)?.stack });
+          reply(res, 500, { message: "internal error" });
+        }
+      }
+    },
+  };
+}
+
+/** Keep attributes set by PutAttributes (custom ones) across agent re-registration. */
+function mergeCustom(old: Attribute[], fresh: Attribute[]): Attribute[] {
+  const m = new Map(fresh.map((a) => [a.name!, a]));
+  for (const a of old) if (!a.name?.startsWith("ecs.") && !a.name?.startsWith("com.amazonaws.ecs.") && !m.has(a.name!)) m.set(a.name!, a);
+  return [...m.values()];
+}

@@ -1,0 +1,70 @@
+import type { Container, Tag, Task, TaskOverride } from "@aws-sdk/client-ecs";
+import type { ReadTx, StoredRecord, WriteTx } from "../store.js";
+import { K } from "./kinds.js";
+
+/** A container as stored: the API shape. */
+export type StoredContainer = Container & { name: string; containerArn: string };
+
+/** A task as stored: the API shape with epoch-ms timestamps; tags are kept beside it. */
+export type StoredTask = Omit<
+  Task,
+  "createdAt" | "startedAt" | "stoppedAt" | "stoppingAt" | "pullStartedAt" | "pullStoppedAt" | "executionStoppedAt" | "connectivityAt" | "containers" | "overrides" | "tags"
+> & {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  lastStatus: string;
+  desiredStatus: "RUNNING" | "STOPPED";
+  containers: StoredContainer[];
+  overrides: TaskOverride;
+  createdAt: number;
+  startedAt?: number;
+  stoppedAt?: number;
+  stoppingAt?: number;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  executionStoppedAt?: number;
+  connectivityAt?: number;
+};
+
+export interface TaskRecord {
+  id: string;
+  cluster: string;
+  /** Container instance id (EC2 launch type). */
+  instanceId?: string;
+  task: StoredTask;
+  tags: Tag[];
+}
+
+export const taskKey = (region: string, cluster: string, id: string) => `${region}/${cluster}/${id}`;
+const onInstanceKey = (region: string, cluster: string, instanceId: string, taskId: string) => `${region}/${cluster}/${instanceId}/${taskId}`;
+
+export const getTask = (tx: ReadTx, region: string, cluster: string, id: string) => tx.get<TaskRecord>(K.task, taskKey(region, cluster, id));
+
+export async function createTask(tx: WriteTx, region: string, rec: TaskRecord): Promise<void> {
+  await tx.put(K.task, taskKey(region, rec.cluster, rec.id), rec, { expectVersion: 0 });
+  if (rec.instanceId) await tx.put(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id), {}, { expectVersion: 0 });
+}
+
+export const putTask = (tx: WriteTx, region: string, rec: TaskRecord, expectVersion: number) =>
+  tx.put(K.task, taskKey(region, rec.cluster, rec.id), rec, { expectVersion });
+
+export async function deleteTask(tx: WriteTx, region: string, rec: TaskRecord): Promise<void> {
+  await tx.delete(K.task, taskKey(region, rec.cluster, rec.id));
+  if (rec.instanceId) await tx.delete(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id));
+}
+
+export const listTasks = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<TaskRecord>[]> =>
+  tx.scan<TaskRecord>(K.task, { prefix: `${region}/${cluster}/` });
+
+/** The tasks placed on one container instance. */
+export async function tasksOnInstance(tx: ReadTx, region: string, cluster: string, instanceId: string): Promise<StoredRecord<TaskRecord>[]> {
+  const index = await tx.scan(K.taskOnInstance, { prefix: `${region}/${cluster}/${instanceId}/` });
+  const out: StoredRecord<TaskRecord>[] = [];
+  for (const entry of index) {
+    const taskId = entry.key.slice(entry.key.lastIndexOf("/") + 1);
+    const t = await getTask(tx, region, cluster, taskId);
+    if (t) out.push(t);
+  }
+  return out;
+}
