@@ -115,13 +115,18 @@ export function taskDefinitionHandlers(store: Store) {
     return { taskDefinition: render(td), ...(input.tags !== undefined ? { tags } : {}) };
   };
 
-  const describe: Handler<DescribeTaskDefinitionRequest, DescribeTaskDefinitionResponse> = (input, ctx) =>
-    store.read(async (tx) => {
+  const describe: Handler<DescribeTaskDefinitionRequest, DescribeTaskDefinitionResponse> = (input, ctx) => {
+    // ECS refuses an unknown include value rather than ignoring it (DescribeClusters words it this way).
+    for (const field of input.include ?? []) {
+      if (field !== "TAGS") throw new AwsError(Errors.InvalidParameter, "include should be one of [TAGS]");
+    }
+    return store.read(async (tx) => {
       const rec = await resolveTaskDefinition(tx, ctx, input.taskDefinition!);
       if (!rec) throw notFound();
       const withTags = (input.include ?? []).includes("TAGS");
       return { taskDefinition: render(rec.value.td), ...(withTags ? { tags: rec.value.tags } : {}) };
     });
+  };
 
   const list: Handler<ListTaskDefinitionsRequest, ListTaskDefinitionsResponse> = (input, ctx) => {
     const status = input.status ?? "ACTIVE";
