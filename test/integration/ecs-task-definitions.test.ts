@@ -147,6 +147,13 @@ describe("RegisterTaskDefinition and DescribeTaskDefinition", () => {
       "InvalidParameterException",
       "Invalid revision number. Number: abc",
     );
+    await rejectsWith(
+      ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: "web", include: ["TAGS", "SETTINGS" as never] }),
+      ),
+      "InvalidParameterException",
+      "include should be one of [TAGS]",
+    );
   });
 
   it("rejects invalid definitions with ECS's error and wording", async () => {
@@ -247,6 +254,17 @@ describe("revision numbers", () => {
     const again = await register(ecs, minimal("rev"));
     assert.equal(again.revision, 5);
     assert.equal(again.taskDefinitionArn, tdArn("rev", 5));
+  });
+
+  it("are unique and contiguous when a family is registered concurrently", async () => {
+    const ecs = ecsIn();
+    const all = await Promise.all(Array.from({ length: 20 }, () => register(ecs, minimal("rev-burst"))));
+    assert.deepEqual(
+      all.map((td) => td.revision).sort((a, b) => a! - b!),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "rev-burst" }));
+    assert.equal(latest.taskDefinition!.revision, 20);
   });
 });
 
