@@ -67,7 +67,8 @@ export function parseTaskDefinitionRef(s: Scope, ref: string): { family: string;
   const revision = Number(revText);
   if (!NAME.test(family)) throw new AwsError(Errors.EcsClient, "Unable to describe task definition.");
   if (!/^\d+$/.test(revText) || revision < 1) {
-    throw new AwsError(Errors.EcsClient, `Invalid revision number. Number: ${revText}`);
+    // ECS answers a malformed revision with InvalidParameterException (a missing one is a ClientException).
+    throw new AwsError(Errors.InvalidParameter, `Invalid revision number. Number: ${revText}`);
   }
   return { family, revision };
 }

@@ -104,6 +104,7 @@ export function requiredAttributes(
     if (c.portMappings?.some((p) => p.containerPortRange !== undefined))
       add(`${CAP}network.container-port-range`);
     if (c.restartPolicy?.enabled) add(`${CAP}container-restart-policy`);
+    if ((c.credentialSpecs?.length ?? 0) > 0) add(`${CAP}gmsa`);
   }
   return [...out];
 }

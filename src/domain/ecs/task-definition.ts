@@ -228,11 +228,12 @@ export function buildTaskDefinition(
     ),
     status: "ACTIVE",
     placementConstraints: req.placementConstraints ?? [],
-    compatibilities: fargate
-      ? ["EC2", "FARGATE"]
-      : requires.includes("EXTERNAL")
-        ? ["EC2", "EXTERNAL"]
-        : ["EC2"],
+    // EC2 always; EXTERNAL and FARGATE when requested (and validated), in the model's enum order.
+    compatibilities: [
+      "EC2",
+      ...(requires.includes("EXTERNAL") ? (["EXTERNAL"] as const) : []),
+      ...(fargate ? (["FARGATE"] as const) : []),
+    ],
     ...(req.runtimePlatform ? { runtimePlatform: req.runtimePlatform } : {}),
     ...(req.requiresCompatibilities ? { requiresCompatibilities: requires } : {}),
     ...(taskCpu !== undefined ? { cpu: String(taskCpu) } : {}),

@@ -14,6 +14,7 @@ import type {
   RegisterTaskDefinitionResponse,
   TaskDefinition,
 } from "@aws-sdk/client-ecs";
+import { parseArn } from "../../domain/arn.js";
 import { parseTaskDefinitionRef, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
 import { validateTags } from "../../domain/ecs/tags.js";
 import { buildTaskDefinition, type StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
@@ -61,6 +62,23 @@ export const taskDefinitionTaggable: TaggableType = {
 
 const STATUSES = ["ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"];
 
+const DOES_NOT_EXIST =
+  "The specified task definition does not exist. Specify a valid account, family, revision and try again.";
+
+/** A task definition ARN with a revision, in another region or account than `scope`. */
+function isForeignRevisionArn(scope: Scope, ref: string): boolean {
+  const arn = parseArn(ref);
+  if (arn?.service !== "ecs" || (arn.region === scope.region && arn.accountId === scope.accountId))
+    return false;
+  try {
+    return (
+      parseTaskDefinitionRef({ region: arn.region, accountId: arn.accountId }, ref).revision !== undefined
+    );
+  } catch {
+    return false;
+  }
+}
+
 export function taskDefinitionHandlers(store: Store) {
   const register: Handler<RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse> = async (
     input,
@@ -97,13 +115,18 @@ export function taskDefinitionHandlers(store: Store) {
     return { taskDefinition: render(td), ...(input.tags !== undefined ? { tags } : {}) };
   };
 
-  const describe: Handler<DescribeTaskDefinitionRequest, DescribeTaskDefinitionResponse> = (input, ctx) =>
-    store.read(async (tx) => {
+  const describe: Handler<DescribeTaskDefinitionRequest, DescribeTaskDefinitionResponse> = (input, ctx) => {
+    // ECS refuses an unknown include value rather than ignoring it (DescribeClusters words it this way).
+    for (const field of input.include ?? []) {
+      if (field !== "TAGS") throw new AwsError(Errors.InvalidParameter, "include should be one of [TAGS]");
+    }
+    return store.read(async (tx) => {
       const rec = await resolveTaskDefinition(tx, ctx, input.taskDefinition!);
       if (!rec) throw notFound();
       const withTags = (input.include ?? []).includes("TAGS");
       return { taskDefinition: render(rec.value.td), ...(withTags ? { tags: rec.value.tags } : {}) };
     });
+  };
 
   const list: Handler<ListTaskDefinitionsRequest, ListTaskDefinitionsResponse> = (input, ctx) => {
     const status = input.status ?? "ACTIVE";
@@ -191,6 +214,11 @@ export function taskDefinitionHandlers(store: Store) {
       const taskDefinitions: TaskDefinition[] = [];
       const failures: Failure[] = [];
       for (const ref of refs) {
+        // A well-formed ARN of another region or account names a revision that does not exist here.
+        if (isForeignRevisionArn(ctx, ref)) {
+          failures.push({ arn: ref, reason: DOES_NOT_EXIST });
+          continue;
+        }
         let parsed: { family: string; revision?: number };
         try {
           parsed = parseTaskDefinitionRef(ctx, ref);
@@ -207,11 +235,7 @@ export function taskDefinitionHandlers(store: Store) {
         }
         const rec = await getTaskDefinition(tx, ctx.region, parsed.family, parsed.revision);
         if (!rec) {
-          failures.push({
-            arn: ref,
-            reason:
-              "The specified task definition does not exist. Specify a valid account, family, revision and try again.",
-          });
+          failures.push({ arn: ref, reason: DOES_NOT_EXIST });
           continue;
         }
         if (rec.value.td.status === "ACTIVE") {
