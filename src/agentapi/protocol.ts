@@ -46,6 +46,8 @@ export interface DesiredTask {
   lastStatus: string;
   taskDefinition: StoredTaskDefinition;
   overrides: TaskOverride;
+  /** Container ARNs by container name. */
+  containerArns: Record<string, string>;
   launchType: string;
   group?: string;
   startedBy?: string;

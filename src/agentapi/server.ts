@@ -6,9 +6,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Attribute } from "@aws-sdk/client-ecs";
+import { formatArn, parseArn } from "../domain/arn.js";
 import { clusterArn as makeClusterArn } from "../domain/ecs/arns.js";
 import { applyReport } from "../domain/ecs/task.js";
-import { parseArn, formatArn } from "../domain/arn.js";
 import { readBody } from "../gateway/body.js";
 import type { PathRoute } from "../gateway/gateway.js";
 import type { Clock } from "../lib/clock.js";
@@ -96,24 +96,29 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     const where = locate(arnText);
     if (!token || !where) throw new HttpError(401, "missing or malformed agent credentials");
     const rec = await store.read((tx) => getInstance(tx, where.region, where.cluster, where.id));
-    if (!rec || !sameSecret(sha256(token), rec.value.tokenHash)) throw new HttpError(401, "unknown container instance or wrong token");
+    if (!rec || !sameSecret(sha256(token), rec.value.tokenHash))
+      throw new HttpError(401, "unknown container instance or wrong token");
     return rec;
   }
 
   function locate(arn: string): { region: string; cluster: string; id: string } | undefined {
     const a = parseArn(arn);
     const parts = a?.resource.split("/") ?? [];
-    if (!a || a.service !== "ecs" || parts[0] !== "container-instance" || parts.length !== 3) return undefined;
+    if (!a || a.service !== "ecs" || parts[0] !== "container-instance" || parts.length !== 3)
+      return undefined;
     return { region: a.region, cluster: parts[1]!, id: parts[2]! };
   }
 
   async function register(body: RegisterRequest): Promise<RegisterResponse> {
     const now = clock.now();
-    if (!body.region || !body.cluster || !body.name) throw new HttpError(400, "region, cluster and name are required");
+    if (!body.region || !body.cluster || !body.name)
+      throw new HttpError(400, "region, cluster and name are required");
     const attrs = (extra: Attribute[]): Attribute[] => {
       const m = new Map<string, Attribute>();
-      for (const a of extra) if (a.name) m.set(a.name, { name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) });
-      if (!m.has("ecs.availability-zone")) m.set("ecs.availability-zone", { name: "ecs.availability-zone", value: `${body.region}a` });
+      for (const a of extra)
+        if (a.name) m.set(a.name, { name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) });
+      if (!m.has("ecs.availability-zone"))
+        m.set("ecs.availability-zone", { name: "ecs.availability-zone", value: `${body.region}a` });
       return [...m.values()];
     };
     return store.write(async (tx) => {
@@ -121,7 +126,10 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         const where = locate(body.resume.containerInstanceArn);
         const rec = where ? await getInstance(tx, where.region, where.cluster, where.id) : undefined;
         if (!rec || !sameSecret(sha256(body.resume.instanceToken), rec.value.tokenHash)) {
-          throw new HttpError(401, "unknown container instance or wrong token; register again with the join token");
+          throw new HttpError(
+            401,
+            "unknown container instance or wrong token; register again with the join token",
+          );
         }
         if (rec.value.status === "INACTIVE") throw new HttpError(410, "container instance was deregistered");
         const next: ContainerInstanceRecord = {
@@ -135,10 +143,12 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         const cluster = await getCluster(tx, where!.region, where!.cluster);
         return response(where!.region, next, body.resume.instanceToken, cluster?.value.arn ?? "");
       }
-      if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken)) throw new HttpError(401, "wrong join token");
+      if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken))
+        throw new HttpError(401, "wrong join token");
       let cluster = (await getCluster(tx, body.region, body.cluster))?.value;
       if (!cluster || cluster.status !== "ACTIVE") {
-        if (body.cluster !== "default") throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
+        if (body.cluster !== "default")
+          throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
         // Like the ECS agent, joining the default cluster creates it.
         cluster = {
           name: "default",
@@ -156,7 +166,12 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       const token = randomBytes(32).toString("base64url");
       const rec: ContainerInstanceRecord = {
         id,
-        arn: formatArn({ service: "ecs", region: body.region, accountId: opts.accountId, resource: `container-instance/${body.cluster}/${id}` }),
+        arn: formatArn({
+          service: "ecs",
+          region: body.region,
+          accountId: opts.accountId,
+          resource: `container-instance/${body.cluster}/${id}`,
+        }),
         cluster: body.cluster,
         name: body.name,
         status: "ACTIVE",
@@ -174,8 +189,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     });
   }
 
-  function response(region: string, rec: ContainerInstanceRecord, token: string, clusterArn: string): RegisterResponse {
-    return { containerInstanceArn: rec.arn, instanceToken: token, region, cluster: rec.cluster, clusterArn, accountId: opts.accountId };
+  function response(
+    region: string,
+    rec: ContainerInstanceRecord,
+    token: string,
+    clusterArn: string,
+  ): RegisterResponse {
+    return {
+      containerInstanceArn: rec.arn,
+      instanceToken: token,
+      region,
+      cluster: rec.cluster,
+      clusterArn,
+      accountId: opts.accountId,
+    };
   }
 
   async function desired(inst: StoredRecord<ContainerInstanceRecord>, region: string): Promise<PollResponse> {
@@ -193,6 +220,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
           lastStatus: task.lastStatus,
           taskDefinition: td.value.td,
           overrides: task.overrides,
+          containerArns: Object.fromEntries(task.containers.map((c) => [c.name, c.containerArn])),
           launchType: task.launchType ?? "EC2",
           ...(task.group !== undefined ? { group: task.group } : {}),
           ...(task.startedBy !== undefined ? { startedBy: task.startedBy } : {}),
@@ -218,7 +246,12 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     });
   }
 
-  async function poll(inst: StoredRecord<ContainerInstanceRecord>, region: string, body: PollRequest, req: IncomingMessage): Promise<PollResponse> {
+  async function poll(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    body: PollRequest,
+    req: IncomingMessage,
+  ): Promise<PollResponse> {
     await touch(inst, region);
     let current = await desired(inst, region);
     const waitMs = Math.min(Math.max(body.waitMs ?? maxPollMs, 0), maxPollMs);
@@ -243,7 +276,11 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return current;
   }
 
-  async function report(inst: StoredRecord<ContainerInstanceRecord>, region: string, body: ReportRequest): Promise<{ accepted: number }> {
+  async function report(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    body: ReportRequest,
+  ): Promise<{ accepted: number }> {
     const now = clock.now();
     let accepted = 0;
     await store.write(async (tx) => {
@@ -257,7 +294,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         accepted++;
       }
       const cur = await getInstance(tx, region, inst.value.cluster, inst.value.id);
-      if (cur && now - cur.value.lastSeenAt >= 5_000) await putInstance(tx, region, { ...cur.value, lastSeenAt: now }, cur.version);
+      if (cur && now - cur.value.lastSeenAt >= 5_000)
+        await putInstance(tx, region, { ...cur.value, lastSeenAt: now }, cur.version);
     });
     return { accepted };
   }
@@ -293,7 +331,10 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       } catch (err) {
         if (err instanceof HttpError) reply(res, err.status, { message: err.message });
         else {
-          log.error("agent API failure", { error: err instanceof Error ? err : String(err), stack: (err as Error)?.stack });
+          log.error("agent API failure", {
+            error: err instanceof Error ? err : String(err),
+            stack: (err as Error)?.stack,
+          });
           reply(res, 500, { message: "internal error" });
         }
       }
@@ -304,6 +345,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
 /** Keep attributes set by PutAttributes (custom ones) across agent re-registration. */
 function mergeCustom(old: Attribute[], fresh: Attribute[]): Attribute[] {
   const m = new Map(fresh.map((a) => [a.name!, a]));
-  for (const a of old) if (!a.name?.startsWith("ecs.") && !a.name?.startsWith("com.amazonaws.ecs.") && !m.has(a.name!)) m.set(a.name!, a);
+  for (const a of old)
+    if (!a.name?.startsWith("ecs.") && !a.name?.startsWith("com.amazonaws.ecs.") && !m.has(a.name!))
+      m.set(a.name!, a);
   return [...m.values()];
 }

@@ -3,10 +3,13 @@
  * else receives its dependencies. `build` is kept apart from `listen` so tests construct a whole
  * Berth in-process on port 0.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { Agent } from "../agent/agent.js";
+import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { rootIdentity } from "../identity/identity.js";
@@ -17,6 +20,7 @@ import type { ServiceDefinition } from "../services/service.js";
 import { stsService } from "../services/sts/index.js";
 import { SqliteStore } from "../state/sqlite/sqlite-store.js";
 import type { Store } from "../state/store.js";
+import { type LocalAgentOptions, localAgent } from "./agent-component.js";
 import type { RootCredentials } from "./credentials.js";
 import { internalRoutes } from "./internal-routes.js";
 
@@ -29,6 +33,10 @@ export interface BuildOptions {
   store?: Store;
   /** Throw on handler output the model does not know (tests). */
   strictOutput?: boolean;
+  /** The token agents join with (see join-token.ts). */
+  joinToken?: string;
+  /** Run an agent in-process (`berth up` does); false for a control plane only. */
+  agent?: LocalAgentOptions | false;
 }
 
 /**
@@ -49,6 +57,8 @@ export interface Berth {
   readonly server: Server;
   readonly services: readonly ServiceDefinition[];
   readonly components: readonly Component[];
+  /** The in-process agent, once started. */
+  agent(): Agent | undefined;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -74,6 +84,37 @@ export function build(opts: BuildOptions): Berth {
     stsService(),
   ];
   const components: Component[] = [];
+  let url = "";
+  const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
+  // CloudWatch Logs arrives with its service; until then shipped output waits in the agents' buffers.
+  const logSink: LogSink = {
+    put: async () => {
+      throw new Error("CloudWatch Logs is not available in this build");
+    },
+  };
+  const agentRoute = agentApi({
+    store: theStore,
+    clock,
+    log: log.child({ component: "agent-api" }),
+    accountId: config.accountId,
+    joinToken,
+    logs: logSink,
+  });
+  components.push({ name: "agent-api", stop: async () => agentRoute.close() });
+  const agentComponent =
+    opts.agent === false || opts.agent === undefined
+      ? undefined
+      : localAgent({
+          ...opts.agent,
+          url: () => url,
+          joinToken,
+          region: config.region,
+          dataDir: config.dataDir,
+          // Berth's own port is known only once it listens (port 0 picks one).
+          reservedPorts: () => [Number(new URL(url).port)],
+          clock,
+          log,
+        });
   const reset = async () => {
     await theStore.wipe();
     for (const c of components) await c.reset?.();
@@ -87,6 +128,7 @@ export function build(opts: BuildOptions): Berth {
     log,
     strictOutput: opts.strictOutput ?? false,
     routes: [
+      agentRoute,
       internalRoutes({
         version: VERSION,
         isReady: () => ready,
@@ -103,8 +145,9 @@ export function build(opts: BuildOptions): Berth {
     server,
     services,
     components,
+    agent: () => agentComponent?.agent(),
     async listen() {
-      const url = await new Promise<string>((resolve, reject) => {
+      url = await new Promise<string>((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.port, config.host, () => {
           server.off("error", reject);
@@ -113,6 +156,10 @@ export function build(opts: BuildOptions): Berth {
           resolve(`http://${host}:${port}`);
         });
       });
+      if (agentComponent && !components.includes(agentComponent)) {
+        // The agent talks to the control plane over HTTP, so it starts once the port is open.
+        components.push(agentComponent);
+      }
       for (const c of components) await c.start?.();
       ready = true;
       return url;

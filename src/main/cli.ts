@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { build, VERSION } from "./build.js";
 import { loadRootCredentials } from "./credentials.js";
+import { loadJoinToken } from "./join-token.js";
 import { resetCommand } from "./reset-command.js";
 
 const USAGE = `usage: berth <command> [options]
@@ -53,11 +54,13 @@ async function up(args: string[]): Promise<void> {
       "data-dir": { type: "string" },
       region: { type: "string" },
       "log-level": { type: "string" },
+      "no-agent": { type: "boolean" },
     },
   });
   const config = loadConfig(process.env, values);
   const credentials = await loadRootCredentials(config);
-  const berth = build({ config, credentials });
+  const joinToken = await loadJoinToken(config.dataDir, process.env.BERTH_JOIN_TOKEN);
+  const berth = build({ config, credentials, joinToken, agent: values["no-agent"] ? false : {} });
   const url = await berth.listen();
   process.stdout.write(banner(url, config.region, config.accountId, credentials));
   let stopping = false;

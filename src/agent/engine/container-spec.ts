@@ -14,6 +14,8 @@ export const LABEL = {
   container: "com.amazonaws.ecs.container-name",
   family: "com.amazonaws.ecs.task-definition-family",
   revision: "com.amazonaws.ecs.task-definition-version",
+  /** The container's metadata endpoint token, so a restarted agent can serve it again. */
+  metadataToken: "berth.metadata-token",
   /** Marks volumes the agent created for one task. */
   taskVolume: "berth.task-volume",
 } as const;
@@ -28,7 +30,10 @@ export const dockerName = (task: DesiredTask, container: string) =>
 export const taskVolumeName = (task: DesiredTask, volume: string) =>
   `ecs-${task.taskDefinition.family}-${task.taskDefinition.revision}-${volume}-${taskIdOf(task.taskArn)}`;
 
-export function effectiveContainer(def: ContainerDefinition, overrides: TaskOverride | undefined): ContainerDefinition {
+export function effectiveContainer(
+  def: ContainerDefinition,
+  overrides: TaskOverride | undefined,
+): ContainerDefinition {
   const c = withContainerOverride(def, overrides);
   const o = overrides?.containerOverrides?.find((x) => x.name === def.name);
   if (!o) return c;
@@ -53,6 +58,7 @@ export interface SpecContext {
   /** Metadata endpoint base URLs for this container (…/v3/<token>, …/v4/<token>). */
   metadataV3: string;
   metadataV4: string;
+  metadataToken: string;
   /** Docker names of the task's other containers, by ECS container name. */
   names: ReadonlyMap<string, string>;
   /** The cgroup parent that carries the task-level limits, if any. */
@@ -76,7 +82,8 @@ function ports(def: ContainerDefinition, mode: string, bindIp: string): PortBind
     const protocol = p.protocol === "udp" ? "udp" : "tcp";
     if (p.containerPortRange) {
       const [lo, hi] = p.containerPortRange.split("-").map(Number) as [number, number];
-      for (let port = lo; port <= hi; port++) out.push({ containerPort: port, hostPort: 0, protocol, hostIp: bindIp });
+      for (let port = lo; port <= hi; port++)
+        out.push({ containerPort: port, hostPort: 0, protocol, hostIp: bindIp });
     } else {
       out.push({ containerPort: p.containerPort!, hostPort: p.hostPort ?? 0, protocol, hostIp: bindIp });
     }
@@ -91,7 +98,11 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   const mode = def.disableNetworking ? "none" : (td.networkMode ?? "bridge");
   const first = td.containerDefinitions[0]!.name!;
   const shareWithFirst = (m: string | undefined) =>
-    m === "host" ? "host" : m === "task" && def.name !== first ? `container:${ctx.names.get(first)}` : undefined;
+    m === "host"
+      ? "host"
+      : m === "task" && def.name !== first
+        ? `container:${ctx.names.get(first)}`
+        : undefined;
   const env: Record<string, string> = {};
   for (const e of def.environment ?? []) env[e.name!] = e.value ?? "";
   Object.assign(env, {
@@ -103,10 +114,22 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   });
   const mounts: Mount[] = [];
   for (const m of def.mountPoints ?? []) {
-    mounts.push(volumeMount(td.volumes?.find((v) => v.name === m.sourceVolume), ctx, m.containerPath!, m.readOnly ?? false));
+    mounts.push(
+      volumeMount(
+        td.volumes?.find((v) => v.name === m.sourceVolume),
+        ctx,
+        m.containerPath!,
+        m.readOnly ?? false,
+      ),
+    );
   }
   for (const t of def.linuxParameters?.tmpfs ?? []) {
-    mounts.push({ type: "tmpfs", target: t.containerPath!, tmpfsSizeBytes: (t.size ?? 0) * MiB, ...(t.mountOptions ? { tmpfsOptions: t.mountOptions } : {}) });
+    mounts.push({
+      type: "tmpfs",
+      target: t.containerPath!,
+      tmpfsSizeBytes: (t.size ?? 0) * MiB,
+      ...(t.mountOptions ? { tmpfsOptions: t.mountOptions } : {}),
+    });
   }
   const lp = def.linuxParameters;
   const hc = def.healthCheck;
@@ -120,6 +143,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     [LABEL.container]: def.name!,
     [LABEL.family]: td.family,
     [LABEL.revision]: String(td.revision),
+    [LABEL.metadataToken]: ctx.metadataToken,
   };
   return {
     name: ctx.names.get(def.name!)!,
@@ -148,12 +172,26 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.memory !== undefined ? { memoryBytes: def.memory * MiB } : {}),
     ...(def.memoryReservation !== undefined ? { memoryReservationBytes: def.memoryReservation * MiB } : {}),
     ...(ctx.cgroupParent ? { cgroupParent: ctx.cgroupParent } : {}),
-    ...(def.ulimits ? { ulimits: def.ulimits.map((u) => ({ name: u.name!, soft: u.softLimit!, hard: u.hardLimit! })) } : {}),
+    ...(def.ulimits
+      ? { ulimits: def.ulimits.map((u) => ({ name: u.name!, soft: u.softLimit!, hard: u.hardLimit! })) }
+      : {}),
     ...(mounts.length ? { mounts } : {}),
     ...(def.volumesFrom?.length
-      ? { volumesFrom: def.volumesFrom.map((v) => `${ctx.names.get(v.sourceContainer!)}${v.readOnly ? ":ro" : ""}`) }
+      ? {
+          volumesFrom: def.volumesFrom.map(
+            (v) => `${ctx.names.get(v.sourceContainer!)}${v.readOnly ? ":ro" : ""}`,
+          ),
+        }
       : {}),
-    ...(lp?.devices ? { devices: lp.devices.map((d) => ({ hostPath: d.hostPath!, ...(d.containerPath ? { containerPath: d.containerPath } : {}), permissions: (d.permissions ?? ["read", "write", "mknod"]).map((p) => p[0]).join("") })) } : {}),
+    ...(lp?.devices
+      ? {
+          devices: lp.devices.map((d) => ({
+            hostPath: d.hostPath!,
+            ...(d.containerPath ? { containerPath: d.containerPath } : {}),
+            permissions: (d.permissions ?? ["read", "write", "mknod"]).map((p) => p[0]).join(""),
+          })),
+        }
+      : {}),
     ...(lp?.capabilities?.add ? { capAdd: lp.capabilities.add } : {}),
     ...(lp?.capabilities?.drop ? { capDrop: lp.capabilities.drop } : {}),
     ...(lp?.initProcessEnabled !== undefined ? { init: lp.initProcessEnabled } : {}),
@@ -163,7 +201,9 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.dnsServers ? { dns: def.dnsServers } : {}),
     ...(def.dnsSearchDomains ? { dnsSearch: def.dnsSearchDomains } : {}),
     ...(def.extraHosts ? { extraHosts: def.extraHosts.map((h) => `${h.hostname}:${h.ipAddress}`) } : {}),
-    ...(def.systemControls?.length ? { sysctls: Object.fromEntries(def.systemControls.map((s) => [s.namespace!, s.value ?? ""])) } : {}),
+    ...(def.systemControls?.length
+      ? { sysctls: Object.fromEntries(def.systemControls.map((s) => [s.namespace!, s.value ?? ""])) }
+      : {}),
     ...(hc
       ? {
           healthCheck: {

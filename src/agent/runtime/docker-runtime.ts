@@ -13,7 +13,7 @@ import type {
   RuntimeInfo,
   Subscription,
 } from "./runtime.js";
-import { RuntimeError } from "./runtime.js";
+import { logCursor, RuntimeError } from "./runtime.js";
 
 const NS = 1_000_000_000;
 
@@ -349,10 +349,12 @@ export class DockerRuntime implements ContainerRuntime {
           buf = buf.slice(nl + 1);
           nl = buf.indexOf("\n");
           const sp = raw.indexOf(" ");
-          const ts = Date.parse(raw.slice(0, sp));
+          const stamp = raw.slice(0, sp);
+          const ts = Date.parse(stamp);
           onLine({
             stream,
             timestamp: Number.isNaN(ts) ? Date.now() : ts,
+            cursor: logCursor(stamp),
             message: raw.slice(sp + 1).replace(/\r$/, ""),
           });
         }

@@ -20,7 +20,7 @@ import type {
   RuntimeInfo,
   Subscription,
 } from "./runtime.js";
-import { RuntimeError } from "./runtime.js";
+import { logCursor, RuntimeError } from "./runtime.js";
 
 interface FakeContainer {
   spec: ContainerSpec;
@@ -236,7 +236,8 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   private write(c: FakeContainer, stream: LogLine["stream"], message: string): void {
-    const line = { stream, timestamp: this.clock.now(), message };
+    const timestamp = this.clock.now();
+    const line = { stream, timestamp, cursor: logCursor(new Date(timestamp).toISOString()), message };
     c.output.push(line);
     for (const f of c.followers) f.onLine(line);
   }

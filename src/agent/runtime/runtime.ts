@@ -128,7 +128,16 @@ export interface LogLine {
   stream: "stdout" | "stderr";
   /** Epoch ms, from the engine. */
   timestamp: number;
+  /** The engine's timestamp at full precision, fixed width, so that cursors compare as strings. */
+  cursor: string;
   message: string;
+}
+
+/** `2026-01-01T00:00:00.123Z` or `...00.123456789Z` → fixed-width nanosecond form. */
+export function logCursor(timestamp: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(timestamp);
+  if (!m) return timestamp;
+  return `${m[1]}.${(m[2] ?? "").padEnd(9, "0").slice(0, 9)}Z`;
 }
 
 export interface Subscription {

@@ -28,10 +28,18 @@ export interface PlacementResult {
   failures: PlacementFailure[];
 }
 
-export function placeTasks(count: number, needs: ResourceNeeds, requiredAttributes: readonly string[], candidates: readonly Candidate[]): PlacementResult {
+export function placeTasks(
+  count: number,
+  needs: ResourceNeeds,
+  requiredAttributes: readonly string[],
+  candidates: readonly Candidate[],
+): PlacementResult {
   const placed: string[] = [];
   const reasons = new Map<string, string>();
-  const pool = candidates.map((c) => ({ ...c, remaining: { ...c.remaining, tcp: new Set(c.remaining.tcp), udp: new Set(c.remaining.udp) } }));
+  const pool = candidates.map((c) => ({
+    ...c,
+    remaining: { ...c.remaining, tcp: new Set(c.remaining.tcp), udp: new Set(c.remaining.udp) },
+  }));
   for (let i = 0; i < count; i++) {
     let best: (typeof pool)[number] | undefined;
     for (const c of pool) {
@@ -40,7 +48,8 @@ export function placeTasks(count: number, needs: ResourceNeeds, requiredAttribut
         reasons.set(c.arn, why);
         continue;
       }
-      if (!best || c.taskCount < best.taskCount || (c.taskCount === best.taskCount && c.id < best.id)) best = c;
+      if (!best || c.taskCount < best.taskCount || (c.taskCount === best.taskCount && c.id < best.id))
+        best = c;
     }
     if (!best) break;
     take(best.remaining, needs);
@@ -52,7 +61,11 @@ export function placeTasks(count: number, needs: ResourceNeeds, requiredAttribut
   return { placed, failures };
 }
 
-function rejection(c: Candidate, needs: ResourceNeeds, requiredAttributes: readonly string[]): string | undefined {
+function rejection(
+  c: Candidate,
+  needs: ResourceNeeds,
+  requiredAttributes: readonly string[],
+): string | undefined {
   if (c.status !== "ACTIVE") return "INACTIVE";
   if (!c.connected) return "AGENT";
   for (const a of requiredAttributes) if (!c.attributes.has(a)) return "ATTRIBUTE";

@@ -25,7 +25,10 @@ export interface InstanceResources {
 export const DEFAULT_RESERVED_PORTS = [22, 2375, 2376, 51678, 51679];
 
 /** A container definition with a ContainerOverride applied (cpu, memory, reservation). */
-export function withContainerOverride(c: ContainerDefinition, overrides: TaskOverride | undefined): ContainerDefinition {
+export function withContainerOverride(
+  c: ContainerDefinition,
+  overrides: TaskOverride | undefined,
+): ContainerDefinition {
   const o = overrides?.containerOverrides?.find((x) => x.name === c.name);
   if (!o) return c;
   return {
@@ -40,9 +43,12 @@ export function taskNeeds(td: StoredTaskDefinition, overrides?: TaskOverride): R
   const containers = td.containerDefinitions.map((c) => withContainerOverride(c, overrides));
   const taskCpu = overrides?.cpu ?? td.cpu;
   const taskMemory = overrides?.memory ?? td.memory;
-  const cpu = taskCpu !== undefined ? (parseTaskCpu(taskCpu) ?? 0) : containers.reduce((s, c) => s + (c.cpu ?? 0), 0);
+  const cpu =
+    taskCpu !== undefined ? (parseTaskCpu(taskCpu) ?? 0) : containers.reduce((s, c) => s + (c.cpu ?? 0), 0);
   const memory =
-    taskMemory !== undefined ? (parseTaskMemory(taskMemory) ?? 0) : containers.reduce((s, c) => s + (c.memory ?? c.memoryReservation ?? 0), 0);
+    taskMemory !== undefined
+      ? (parseTaskMemory(taskMemory) ?? 0)
+      : containers.reduce((s, c) => s + (c.memory ?? c.memoryReservation ?? 0), 0);
   const tcpPorts: number[] = [];
   const udpPorts: number[] = [];
   if (td.networkMode !== "awsvpc") {
@@ -95,8 +101,19 @@ export function shortfall(r: Remaining, n: ResourceNeeds): Shortfall | undefined
 }
 
 /** ECS's Resource list form, as DescribeContainerInstances reports registered and remaining resources. */
-export function resourceList(cpu: number, memory: number, tcp: Iterable<number>, udp: Iterable<number>): Resource[] {
-  const ints = (name: string, v: number): Resource => ({ name, type: "INTEGER", integerValue: v, longValue: 0, doubleValue: 0 });
+export function resourceList(
+  cpu: number,
+  memory: number,
+  tcp: Iterable<number>,
+  udp: Iterable<number>,
+): Resource[] {
+  const ints = (name: string, v: number): Resource => ({
+    name,
+    type: "INTEGER",
+    integerValue: v,
+    longValue: 0,
+    doubleValue: 0,
+  });
   const set = (name: string, ports: Iterable<number>): Resource => ({
     name,
     type: "STRINGSET",

@@ -12,12 +12,15 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
   if (td.proxyConfiguration) return "proxyConfiguration (App Mesh) is not supported";
   if ((td.inferenceAccelerators ?? []).length > 0) return "inferenceAccelerators are not supported";
   const os = td.runtimePlatform?.operatingSystemFamily;
-  if (os && os !== "LINUX") return `runtimePlatform.operatingSystemFamily ${os} is not supported; Berth runs Linux containers`;
+  if (os && os !== "LINUX")
+    return `runtimePlatform.operatingSystemFamily ${os} is not supported; Berth runs Linux containers`;
   const arch = td.runtimePlatform?.cpuArchitecture;
-  if (arch && arch !== "X86_64") return `runtimePlatform.cpuArchitecture ${arch} is not supported on this host (X86_64)`;
+  if (arch && arch !== "X86_64")
+    return `runtimePlatform.cpuArchitecture ${arch} is not supported on this host (X86_64)`;
   for (const v of td.volumes ?? []) {
     if (v.efsVolumeConfiguration) return `volume '${v.name}': efsVolumeConfiguration is not supported`;
-    if (v.fsxWindowsFileServerVolumeConfiguration) return `volume '${v.name}': fsxWindowsFileServerVolumeConfiguration is not supported`;
+    if (v.fsxWindowsFileServerVolumeConfiguration)
+      return `volume '${v.name}': fsxWindowsFileServerVolumeConfiguration is not supported`;
     if (v.configuredAtLaunch) return `volume '${v.name}': configuredAtLaunch (EBS) volumes are not supported`;
   }
   for (const c of td.containerDefinitions) {
@@ -25,15 +28,18 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
     if (c.firelensConfiguration) return `${where}: firelensConfiguration is not supported`;
     if ((c.environmentFiles ?? []).length > 0) return `${where}: environmentFiles (S3) are not supported`;
     if ((c.credentialSpecs ?? []).length > 0) return `${where}: credentialSpecs are not supported`;
-    if ((c.resourceRequirements ?? []).length > 0) return `${where}: resourceRequirements (GPU, accelerators) are not supported`;
+    if ((c.resourceRequirements ?? []).length > 0)
+      return `${where}: resourceRequirements (GPU, accelerators) are not supported`;
     if (c.repositoryCredentials) return `${where}: repositoryCredentials are not supported yet`;
     if ((c.secrets ?? []).length > 0) return `${where}: secrets are not supported yet`;
     if (c.logConfiguration && !HONOURED_LOG_DRIVERS.has(c.logConfiguration.logDriver ?? "")) {
       return `${where}: log driver '${c.logConfiguration.logDriver}' is not supported; use awslogs or json-file`;
     }
-    if ((c.logConfiguration?.secretOptions ?? []).length > 0) return `${where}: logConfiguration.secretOptions are not supported yet`;
+    if ((c.logConfiguration?.secretOptions ?? []).length > 0)
+      return `${where}: logConfiguration.secretOptions are not supported yet`;
     const lp = c.linuxParameters;
-    if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined) return `${where}: linuxParameters maxSwap and swappiness are not supported`;
+    if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)
+      return `${where}: linuxParameters maxSwap and swappiness are not supported`;
     if (c.restartPolicy?.enabled) return `${where}: restartPolicy is not supported`;
   }
   return undefined;

@@ -38,7 +38,7 @@ export function mergeTags(existing: readonly Tag[], added: readonly Tag[]): Tag[
   const merged = new Map(existing.map((t) => [t.key!, t.value ?? ""]));
   for (const t of validateTags(added)) merged.set(t.key!, t.value ?? "");
   if (merged.size > MAX_TAGS) {
-    throw new AwsError(Errors.InvalidParameter, `A resource can have at most ${MAX_TAGS} tags.`);
+    throw new AwsError(Errors.LimitExceeded, `A resource can have at most ${MAX_TAGS} tags.`);
   }
   return [...merged].map(([key, value]) => ({ key, value }));
 }

@@ -11,9 +11,15 @@ import { taskNeeds, withContainerOverride } from "./resources.js";
 import type { StoredTaskDefinition } from "./task-definition.js";
 import { canAdvance, statusRank } from "./task-status.js";
 
-export const taskArn = (s: Scope, cluster: string, id: string) => formatArn({ service: "ecs", region: s.region, accountId: s.accountId, resource: `task/${cluster}/${id}` });
+export const taskArn = (s: Scope, cluster: string, id: string) =>
+  formatArn({ service: "ecs", region: s.region, accountId: s.accountId, resource: `task/${cluster}/${id}` });
 export const containerArn = (s: Scope, cluster: string, taskId: string, id: string) =>
-  formatArn({ service: "ecs", region: s.region, accountId: s.accountId, resource: `container/${cluster}/${taskId}/${id}` });
+  formatArn({
+    service: "ecs",
+    region: s.region,
+    accountId: s.accountId,
+    resource: `container/${cluster}/${taskId}/${id}`,
+  });
 
 export interface NewTask {
   id: string;
@@ -37,7 +43,10 @@ export interface NewTask {
 function fullOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined): TaskOverride {
   return {
     ...o,
-    containerOverrides: td.containerDefinitions.map((c) => ({ name: c.name!, ...o?.containerOverrides?.find((x) => x.name === c.name) })),
+    containerOverrides: td.containerDefinitions.map((c) => ({
+      name: c.name!,
+      ...o?.containerOverrides?.find((x) => x.name === c.name),
+    })),
     inferenceAcceleratorOverrides: o?.inferenceAcceleratorOverrides ?? [],
   };
 }
@@ -83,7 +92,13 @@ export function newTask(n: NewTask): TaskRecord {
     taskDefinitionArn: td.taskDefinitionArn,
     version: 1,
   };
-  return { id: n.id, cluster: n.cluster, ...(n.instance ? { instanceId: n.instance.id } : {}), task, tags: n.tags };
+  return {
+    id: n.id,
+    cluster: n.cluster,
+    ...(n.instance ? { instanceId: n.instance.id } : {}),
+    task,
+    tags: n.tags,
+  };
 }
 
 const containerRank: Record<string, number> = { PENDING: 0, RUNNING: 1, STOPPED: 2 };
@@ -96,7 +111,10 @@ export function applyReport(rec: TaskRecord, r: TaskReport, now: number): TaskRe
   const t: StoredTask = { ...rec.task, containers: rec.task.containers.map((c) => ({ ...c })) };
   const before = JSON.stringify(t);
   if (canAdvance(t.lastStatus, r.lastStatus)) t.lastStatus = r.lastStatus;
-  const once = (k: "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt", v: number | undefined) => {
+  const once = (
+    k: "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt",
+    v: number | undefined,
+  ) => {
     if (v !== undefined && t[k] === undefined) t[k] = v;
   };
   once("pullStartedAt", r.pullStartedAt);
@@ -113,7 +131,8 @@ export function applyReport(rec: TaskRecord, r: TaskReport, now: number): TaskRe
     t.stopCode = r.stopCode as Task["stopCode"];
     if (r.stoppedReason) t.stoppedReason = r.stoppedReason;
   }
-  if (statusRank(t.lastStatus) >= statusRank("DEACTIVATING") && t.stoppingAt === undefined) t.stoppingAt = now;
+  if (statusRank(t.lastStatus) >= statusRank("DEACTIVATING") && t.stoppingAt === undefined)
+    t.stoppingAt = now;
   if (t.lastStatus === "STOPPED") {
     t.desiredStatus = "STOPPED";
     once("stoppedAt", r.stoppedAt ?? now);
@@ -122,7 +141,8 @@ export function applyReport(rec: TaskRecord, r: TaskReport, now: number): TaskRe
   for (const cr of r.containers) {
     const c = t.containers.find((x) => x.name === cr.name);
     if (!c) continue;
-    if ((containerRank[cr.lastStatus] ?? -1) >= (containerRank[c.lastStatus ?? "PENDING"] ?? 0)) c.lastStatus = cr.lastStatus;
+    if ((containerRank[cr.lastStatus] ?? -1) >= (containerRank[c.lastStatus ?? "PENDING"] ?? 0))
+      c.lastStatus = cr.lastStatus;
     if (cr.runtimeId) c.runtimeId = cr.runtimeId;
     if (cr.imageDigest) c.imageDigest = cr.imageDigest;
     if (cr.exitCode !== undefined) c.exitCode = cr.exitCode;
@@ -136,7 +156,12 @@ export function applyReport(rec: TaskRecord, r: TaskReport, now: number): TaskRe
 }
 
 /** Ask a task to stop (StopTask, or a scheduler). No-op when it is already stopping. */
-export function requestStop(rec: TaskRecord, stopCode: string, reason: string, now: number): TaskRecord | undefined {
+export function requestStop(
+  rec: TaskRecord,
+  stopCode: string,
+  reason: string,
+  now: number,
+): TaskRecord | undefined {
   if (rec.task.desiredStatus === "STOPPED") return undefined;
   const task: StoredTask = {
     ...rec.task,

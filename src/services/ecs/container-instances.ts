@@ -8,12 +8,12 @@ import type {
   ListContainerInstancesRequest,
   ListContainerInstancesResponse,
 } from "@aws-sdk/client-ecs";
+import { parseArn } from "../../domain/arn.js";
 import type { Scope } from "../../domain/ecs/arns.js";
 import { clusterName } from "../../domain/ecs/arns.js";
-import { requestStop } from "../../domain/ecs/task.js";
 import { remaining, resourceList, taskNeeds } from "../../domain/ecs/resources.js";
+import { requestStop } from "../../domain/ecs/task.js";
 import { holdsResources } from "../../domain/ecs/task-status.js";
-import { parseArn } from "../../domain/arn.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { getCluster } from "../../state/ecs/clusters.js";
 import {
@@ -33,7 +33,8 @@ import { cut, pageOf } from "./paging.js";
 export function parseInstanceRef(s: Scope, ref: string): { id: string; cluster?: string } | undefined {
   if (!ref.startsWith("arn:")) return /^[a-f0-9]{32}$/.test(ref) ? { id: ref } : undefined;
   const arn = parseArn(ref);
-  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId) return undefined;
+  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId)
+    return undefined;
   const parts = arn.resource.split("/");
   if (parts[0] !== "container-instance") return undefined;
   if (parts.length === 3) return { cluster: parts[1]!, id: parts[2]! };
@@ -42,7 +43,13 @@ export function parseInstanceRef(s: Scope, ref: string): { id: string; cluster?:
 }
 
 /** Everything DescribeContainerInstances shows, derived from the instance and its tasks. */
-export async function renderInstance(tx: ReadTx, region: string, rec: StoredRecord<ContainerInstanceRecord>, now: number, withTags: boolean): Promise<ContainerInstance> {
+export async function renderInstance(
+  tx: ReadTx,
+  region: string,
+  rec: StoredRecord<ContainerInstanceRecord>,
+  now: number,
+  withTags: boolean,
+): Promise<ContainerInstance> {
   const i = rec.value;
   const tasks = await tasksOnInstance(tx, region, i.cluster, i.id);
   const needs = [];
@@ -56,7 +63,12 @@ export async function renderInstance(tx: ReadTx, region: string, rec: StoredReco
     if (task.lastStatus === "RUNNING") running++;
     else if (task.lastStatus !== "STOPPED") pending++;
   }
-  const base = { cpu: i.resources.cpu, memory: i.resources.memoryMiB, reservedTcp: i.resources.reservedPorts, reservedUdp: i.resources.reservedUdpPorts };
+  const base = {
+    cpu: i.resources.cpu,
+    memory: i.resources.memoryMiB,
+    reservedTcp: i.resources.reservedPorts,
+    reservedUdp: i.resources.reservedUdpPorts,
+  };
   const left = remaining(base, needs);
   return {
     containerInstanceArn: i.arn,
@@ -76,7 +88,11 @@ export async function renderInstance(tx: ReadTx, region: string, rec: StoredReco
   };
 }
 
-async function requireCluster(tx: ReadTx, ctx: RequestContext, identifier: string | undefined): Promise<string> {
+async function requireCluster(
+  tx: ReadTx,
+  ctx: RequestContext,
+  identifier: string | undefined,
+): Promise<string> {
   const name = clusterName(ctx, identifier);
   const c = await getCluster(tx, ctx.region, name);
   if (!c || c.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
@@ -87,7 +103,10 @@ export function containerInstanceHandlers(store: Store) {
   const list: Handler<ListContainerInstancesRequest, ListContainerInstancesResponse> = (input, ctx) => {
     const page = pageOf("ListContainerInstances", input);
     if (input.filter !== undefined) {
-      throw new AwsError(Errors.InvalidParameter, "Berth does not evaluate cluster query language filters on ListContainerInstances yet.");
+      throw new AwsError(
+        Errors.InvalidParameter,
+        "Berth does not evaluate cluster query language filters on ListContainerInstances yet.",
+      );
     }
     const status = input.status;
     return store.read(async (tx) => {
@@ -97,15 +116,24 @@ export function containerInstanceHandlers(store: Store) {
       );
       const after = page.after;
       const rest = after === undefined ? all : all.filter((r) => r.key > after);
-      const { items, nextToken } = cut("ListContainerInstances", rest.slice(0, page.limit + 1), page.limit, (r) => r.key);
+      const { items, nextToken } = cut(
+        "ListContainerInstances",
+        rest.slice(0, page.limit + 1),
+        page.limit,
+        (r) => r.key,
+      );
       return { containerInstanceArns: items.map((r) => r.value.arn), ...(nextToken ? { nextToken } : {}) };
     });
   };
 
-  const describe: Handler<DescribeContainerInstancesRequest, DescribeContainerInstancesResponse> = (input, ctx) => {
+  const describe: Handler<DescribeContainerInstancesRequest, DescribeContainerInstancesResponse> = (
+    input,
+    ctx,
+  ) => {
     const refs = input.containerInstances ?? [];
     if (refs.length === 0) throw new AwsError(Errors.InvalidParameter, "ContainerInstances cannot be empty.");
-    if (refs.length > 100) throw new AwsError(Errors.InvalidParameter, "containerInstances can have at most 100 items.");
+    if (refs.length > 100)
+      throw new AwsError(Errors.InvalidParameter, "containerInstances can have at most 100 items.");
     const withTags = (input.include ?? []).includes("TAGS");
     return store.read(async (tx) => {
       const cluster = await requireCluster(tx, ctx, input.cluster);
@@ -113,7 +141,10 @@ export function containerInstanceHandlers(store: Store) {
       const failures: Failure[] = [];
       for (const ref of refs) {
         const parsed = parseInstanceRef(ctx, ref);
-        const rec = parsed && (!parsed.cluster || parsed.cluster === cluster) ? await getInstance(tx, ctx.region, cluster, parsed.id) : undefined;
+        const rec =
+          parsed && (!parsed.cluster || parsed.cluster === cluster)
+            ? await getInstance(tx, ctx.region, cluster, parsed.id)
+            : undefined;
         if (!rec) failures.push({ arn: ref, reason: "MISSING" });
         else containerInstances.push(await renderInstance(tx, ctx.region, rec, ctx.now, withTags));
       }
@@ -121,7 +152,10 @@ export function containerInstanceHandlers(store: Store) {
     });
   };
 
-  const deregister: Handler<DeregisterContainerInstanceRequest, DeregisterContainerInstanceResponse> = (input, ctx) =>
+  const deregister: Handler<DeregisterContainerInstanceRequest, DeregisterContainerInstanceResponse> = (
+    input,
+    ctx,
+  ) =>
     store.write(async (tx) => {
       const cluster = await requireCluster(tx, ctx, input.cluster);
       const parsed = parseInstanceRef(ctx, input.containerInstance!);
@@ -129,7 +163,9 @@ export function containerInstanceHandlers(store: Store) {
       if (!rec || rec.value.status === "INACTIVE") {
         throw new AwsError(Errors.InvalidParameter, "The referenced container instance was not found.");
       }
-      const tasks = (await tasksOnInstance(tx, ctx.region, cluster, rec.value.id)).filter((t) => t.value.task.lastStatus !== "STOPPED");
+      const tasks = (await tasksOnInstance(tx, ctx.region, cluster, rec.value.id)).filter(
+        (t) => t.value.task.lastStatus !== "STOPPED",
+      );
       if (tasks.length > 0 && !input.force) {
         throw new AwsError(
           Errors.InvalidParameter,
@@ -137,7 +173,12 @@ export function containerInstanceHandlers(store: Store) {
         );
       }
       for (const t of tasks) {
-        const next = requestStop(t.value, "UserInitiated", "Container instance deregistration forced by user", ctx.now);
+        const next = requestStop(
+          t.value,
+          "UserInitiated",
+          "Container instance deregistration forced by user",
+          ctx.now,
+        );
         if (next) await putTask(tx, ctx.region, next, t.version);
       }
       const next: ContainerInstanceRecord = { ...rec.value, status: "INACTIVE" };

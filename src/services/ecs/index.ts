@@ -3,12 +3,16 @@ import * as sdk from "@aws-sdk/client-ecs";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import { getCluster } from "../../state/ecs/clusters.js";
+import { getInstance } from "../../state/ecs/container-instances.js";
+import { getTask } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
 import { accountSettingHandlers } from "./account-settings.js";
 import { clusterHandlers } from "./clusters.js";
+import { containerInstanceHandlers } from "./container-instances.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionHandlers, taskDefinitionTaggable } from "./task-definitions.js";
+import { taskHandlers } from "./tasks.js";
 
 export interface EcsDeps {
   store: Store;
@@ -35,6 +39,24 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       },
     },
     "task-definition": taskDefinitionTaggable,
+    task: {
+      async find(tx: Parameters<typeof getCluster>[0], region: string, path: string) {
+        const [cluster, id, extra] = path.split("/");
+        if (!cluster || !id || extra !== undefined) {
+          throw new AwsError(Errors.InvalidParameter, "Long arn format must be used for tagging operations");
+        }
+        return getTask(tx, region, cluster, id);
+      },
+    },
+    "container-instance": {
+      async find(tx: Parameters<typeof getCluster>[0], region: string, path: string) {
+        const [cluster, id, extra] = path.split("/");
+        if (!cluster || !id || extra !== undefined) {
+          throw new AwsError(Errors.InvalidParameter, "Long arn format must be used for tagging operations");
+        }
+        return getInstance(tx, region, cluster, id);
+      },
+    },
   };
   return {
     id: "ecs",
@@ -51,6 +73,8 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...taskDefinitionHandlers(store),
       ...tagHandlers(store, taggable),
       ...accountSettingHandlers(store),
+      ...taskHandlers(store),
+      ...containerInstanceHandlers(store),
     },
   };
 }

@@ -135,10 +135,11 @@ export function taskDefinitionHandlers(store: Store) {
     if (input.sort !== undefined && input.sort !== "ASC" && input.sort !== "DESC") {
       throw new AwsError(Errors.InvalidParameter, "sort should be one of [ASC,DESC]");
     }
-    const page = pageOf("ListTaskDefinitions", input);
+    // A token only continues the listing it came from (same filters and order).
+    const listId = `ListTaskDefinitions|${status}|${input.familyPrefix ?? ""}|${input.sort ?? "ASC"}`;
+    const page = pageOf(listId, input);
     const reverse = input.sort === "DESC";
-    const prefix =
-      input.familyPrefix !== undefined ? familyPrefix(ctx.region, input.familyPrefix) : `${ctx.region}/`;
+    const prefix = input.familyPrefix ? familyPrefix(ctx.region, input.familyPrefix) : `${ctx.region}/`;
     return store.read(async (tx) => {
       const recs = await scanWhere<TaskDefinitionRecord>(
         tx,
@@ -147,7 +148,7 @@ export function taskDefinitionHandlers(store: Store) {
         (r) => r.td.status === status,
         page.limit + 1,
       );
-      const { items, nextToken } = cut("ListTaskDefinitions", recs, page.limit, (r) => r.key);
+      const { items, nextToken } = cut(listId, recs, page.limit, (r) => r.key);
       return {
         taskDefinitionArns: items.map((r) => r.value.td.taskDefinitionArn),
         ...(nextToken ? { nextToken } : {}),
@@ -163,7 +164,8 @@ export function taskDefinitionHandlers(store: Store) {
     if (!["ACTIVE", "INACTIVE", "ALL"].includes(status)) {
       throw new AwsError(Errors.InvalidParameter, "status should be one of [ACTIVE,INACTIVE,ALL]");
     }
-    const page = pageOf("ListTaskDefinitionFamilies", input);
+    const listId = `ListTaskDefinitionFamilies|${status}|${input.familyPrefix ?? ""}`;
+    const page = pageOf(listId, input);
     const match = (f: FamilyRecord) => {
       if (status === "ACTIVE") return f.active > 0;
       if (status === "INACTIVE") return f.active === 0 && f.inactive + f.deleting > 0;
@@ -180,7 +182,7 @@ export function taskDefinitionHandlers(store: Store) {
         match,
         page.limit + 1,
       );
-      const { items, nextToken } = cut("ListTaskDefinitionFamilies", recs, page.limit, (r) => r.key);
+      const { items, nextToken } = cut(listId, recs, page.limit, (r) => r.key);
       return { families: items.map((r) => r.value.family), ...(nextToken ? { nextToken } : {}) };
     });
   };

@@ -27,10 +27,22 @@ import { holdsResources } from "../../domain/ecs/task-status.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { hexId, uuid } from "../../lib/ids.js";
 import { type ClusterRecord, getCluster } from "../../state/ecs/clusters.js";
-import { type ContainerInstanceRecord, getInstance, isConnected, listInstances } from "../../state/ecs/container-instances.js";
+import {
+  type ContainerInstanceRecord,
+  getInstance,
+  isConnected,
+  listInstances,
+} from "../../state/ecs/container-instances.js";
 import { K } from "../../state/ecs/kinds.js";
 import { getTaskDefinitionByArn, type TaskDefinitionRecord } from "../../state/ecs/task-definitions.js";
-import { createTask, getTask, listTasks, putTask, type TaskRecord, tasksOnInstance } from "../../state/ecs/tasks.js";
+import {
+  createTask,
+  getTask,
+  listTasks,
+  putTask,
+  type TaskRecord,
+  tasksOnInstance,
+} from "../../state/ecs/tasks.js";
 import type { ReadTx, Store, StoredRecord, WriteTx } from "../../state/store.js";
 import type { Handler, RequestContext } from "../service.js";
 import { parseInstanceRef } from "./container-instances.js";
@@ -39,19 +51,29 @@ import { resolveTaskDefinition } from "./task-definitions.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 
-async function activeCluster(tx: ReadTx, ctx: RequestContext, identifier: string | undefined): Promise<ClusterRecord> {
+async function activeCluster(
+  tx: ReadTx,
+  ctx: RequestContext,
+  identifier: string | undefined,
+): Promise<ClusterRecord> {
   const name = clusterName(ctx, identifier);
   const c = await getCluster(tx, ctx.region, name);
   if (!c) throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
-  if (c.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "The referenced cluster was inactive.");
+  if (c.value.status !== "ACTIVE")
+    throw new AwsError(Errors.ClusterNotFound, "The referenced cluster was inactive.");
   return c.value;
 }
 
-async function runnableDefinition(tx: ReadTx, ctx: RequestContext, ref: string): Promise<StoredTaskDefinition> {
+async function runnableDefinition(
+  tx: ReadTx,
+  ctx: RequestContext,
+  ref: string,
+): Promise<StoredTaskDefinition> {
   const rec = await resolveTaskDefinition(tx, ctx, ref);
   if (!rec) throw new AwsError(Errors.EcsClient, "Unable to describe task definition.");
   const td = rec.value.td;
-  if (td.status !== "ACTIVE") throw new AwsError(Errors.EcsClient, `TaskDefinition is inactive: ${td.taskDefinitionArn}`);
+  if (td.status !== "ACTIVE")
+    throw new AwsError(Errors.EcsClient, `TaskDefinition is inactive: ${td.taskDefinitionArn}`);
   const why = unsupportedForRun(td);
   if (why) throw invalid(`Berth cannot run ${td.family}:${td.revision}: ${why}. See docs/COMPATIBILITY.md.`);
   return td;
@@ -61,19 +83,32 @@ function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined
   if (!o) return;
   for (const co of o.containerOverrides ?? []) {
     if (!co.name || !td.containerDefinitions.some((c) => c.name === co.name)) {
-      throw invalid(`Override for container named ${co.name ?? ""} is not a container in the TaskDefinition.`);
+      throw invalid(
+        `Override for container named ${co.name ?? ""} is not a container in the TaskDefinition.`,
+      );
     }
-    if ((co.environmentFiles ?? []).length > 0) throw invalid("Berth does not support environmentFiles (S3) in container overrides.");
-    if ((co.resourceRequirements ?? []).length > 0) throw invalid("Berth does not support resourceRequirements (GPU) in container overrides.");
+    if ((co.environmentFiles ?? []).length > 0)
+      throw invalid("Berth does not support environmentFiles (S3) in container overrides.");
+    if ((co.resourceRequirements ?? []).length > 0)
+      throw invalid("Berth does not support resourceRequirements (GPU) in container overrides.");
   }
-  if (o.cpu !== undefined && parseTaskCpu(o.cpu) === undefined) throw invalid("Invalid 'cpu' setting for task.");
-  if (o.memory !== undefined && parseTaskMemory(o.memory) === undefined) throw invalid("Invalid 'memory' setting for task.");
-  if ((o.inferenceAcceleratorOverrides ?? []).length > 0) throw invalid("Berth does not support inference accelerators.");
+  if (o.cpu !== undefined && parseTaskCpu(o.cpu) === undefined)
+    throw invalid("Invalid 'cpu' setting for task.");
+  if (o.memory !== undefined && parseTaskMemory(o.memory) === undefined)
+    throw invalid("Invalid 'memory' setting for task.");
+  if ((o.inferenceAcceleratorOverrides ?? []).length > 0)
+    throw invalid("Berth does not support inference accelerators.");
   if (o.ephemeralStorage) throw invalid("ephemeralStorage overrides apply to Fargate tasks only.");
 }
 
 /** Placement candidates: every instance of the cluster with what it has left. */
-async function candidates(tx: ReadTx, region: string, cluster: string, now: number, only?: ReadonlySet<string>): Promise<{ list: Candidate[]; all: StoredRecord<ContainerInstanceRecord>[] }> {
+async function candidates(
+  tx: ReadTx,
+  region: string,
+  cluster: string,
+  now: number,
+  only?: ReadonlySet<string>,
+): Promise<{ list: Candidate[]; all: StoredRecord<ContainerInstanceRecord>[] }> {
   const all = await listInstances(tx, region, cluster);
   const defs = new Map<string, StoredRecord<TaskDefinitionRecord> | undefined>();
   const list: Candidate[] = [];
@@ -97,7 +132,15 @@ async function candidates(tx: ReadTx, region: string, cluster: string, now: numb
       status: i.status,
       connected: isConnected(i, now),
       attributes: new Map(i.attributes.map((a) => [a.name!, a.value])),
-      remaining: remaining({ cpu: i.resources.cpu, memory: i.resources.memoryMiB, reservedTcp: i.resources.reservedPorts, reservedUdp: i.resources.reservedUdpPorts }, used),
+      remaining: remaining(
+        {
+          cpu: i.resources.cpu,
+          memory: i.resources.memoryMiB,
+          reservedTcp: i.resources.reservedPorts,
+          reservedUdp: i.resources.reservedUdpPorts,
+        },
+        used,
+      ),
       taskCount: count,
     });
   }
@@ -119,13 +162,20 @@ interface LaunchInput {
 
 function checkLaunchInput(input: LaunchInput): Tag[] {
   if (input.enableExecuteCommand) throw invalid("Berth does not support ECS Exec (enableExecuteCommand).");
-  if ((input.volumeConfigurations ?? []).length > 0) throw invalid("Berth does not support volumeConfigurations (EBS volumes).");
-  if (input.group !== undefined && (input.group.length < 1 || input.group.length > 255)) throw invalid("group must be 1-255 characters.");
-  if (input.startedBy !== undefined && input.startedBy.length > 128) throw invalid("startedBy must be at most 128 characters.");
-  if (input.propagateTags !== undefined && !["TASK_DEFINITION", "SERVICE", "NONE"].includes(input.propagateTags)) {
+  if ((input.volumeConfigurations ?? []).length > 0)
+    throw invalid("Berth does not support volumeConfigurations (EBS volumes).");
+  if (input.group !== undefined && (input.group.length < 1 || input.group.length > 255))
+    throw invalid("group must be 1-255 characters.");
+  if (input.startedBy !== undefined && input.startedBy.length > 128)
+    throw invalid("startedBy must be at most 128 characters.");
+  if (
+    input.propagateTags !== undefined &&
+    !["TASK_DEFINITION", "SERVICE", "NONE"].includes(input.propagateTags)
+  ) {
     throw invalid("propagateTags should be one of [TASK_DEFINITION,SERVICE,NONE]");
   }
-  if (input.propagateTags === "SERVICE") throw invalid("propagateTags SERVICE is only valid for tasks a service starts.");
+  if (input.propagateTags === "SERVICE")
+    throw invalid("propagateTags SERVICE is only valid for tasks a service starts.");
   return validateTags(input.tags);
 }
 
@@ -149,7 +199,8 @@ async function launch(
   const tasks: Task[] = [];
   for (const instanceId of instances) {
     const inst = await getInstance(tx, ctx.region, cluster.name, instanceId);
-    const az = inst?.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${ctx.region}a`;
+    const az =
+      inst?.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${ctx.region}a`;
     const rec = newTask({
       id: hexId(16),
       scope: ctx,
@@ -176,10 +227,15 @@ async function launch(
 function taskId(s: Scope, ref: string): { id: string; cluster?: string } | undefined {
   if (!ref.startsWith("arn:")) return /^[A-Za-z0-9-]{1,64}$/.test(ref) ? { id: ref } : undefined;
   const arn = parseArn(ref);
-  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId) return undefined;
+  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId)
+    return undefined;
   const parts = arn.resource.split("/");
   if (parts[0] !== "task") return undefined;
-  return parts.length === 3 ? { cluster: parts[1]!, id: parts[2]! } : parts.length === 2 ? { id: parts[1]! } : undefined;
+  return parts.length === 3
+    ? { cluster: parts[1]!, id: parts[2]! }
+    : parts.length === 2
+      ? { id: parts[1]! }
+      : undefined;
 }
 
 export function taskHandlers(store: Store) {
@@ -188,7 +244,9 @@ export function taskHandlers(store: Store) {
     if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid("count must be between 1 and 10.");
     const launchType = input.launchType;
     if (launchType !== undefined && launchType !== "EC2") {
-      throw invalid(`Berth does not support launchType ${launchType} yet; container instances run tasks with launchType EC2.`);
+      throw invalid(
+        `Berth does not support launchType ${launchType} yet; container instances run tasks with launchType EC2.`,
+      );
     }
     if ((input.capacityProviderStrategy ?? []).length > 0) {
       throw invalid("Berth does not support capacityProviderStrategy on RunTask yet; use launchType EC2.");
@@ -196,14 +254,18 @@ export function taskHandlers(store: Store) {
     if ((input.placementConstraints ?? []).length > 0 || (input.placementStrategy ?? []).length > 0) {
       throw invalid("Berth does not support placementConstraints and placementStrategy on RunTask yet.");
     }
-    if (input.networkConfiguration) throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
+    if (input.networkConfiguration)
+      throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
     const tags = checkLaunchInput(input);
     if (input.clientToken !== undefined && (input.clientToken.length < 1 || input.clientToken.length > 64)) {
       throw invalid("clientToken must be 1-64 characters.");
     }
     return store.write(async (tx) => {
       if (input.clientToken) {
-        const seen = await tx.get<{ taskArns: string[]; cluster: string }>(K.runTaskToken, `${ctx.region}/${input.clientToken}`);
+        const seen = await tx.get<{ taskArns: string[]; cluster: string }>(
+          K.runTaskToken,
+          `${ctx.region}/${input.clientToken}`,
+        );
         if (seen) {
           const tasks: Task[] = [];
           for (const arn of seen.value.taskArns) {
@@ -217,11 +279,20 @@ export function taskHandlers(store: Store) {
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
       const { list, all } = await candidates(tx, ctx.region, cluster.name, ctx.now);
-      if (all.filter((r) => r.value.status !== "INACTIVE").length === 0) throw invalid("No Container Instances were found in your cluster.");
-      const placement = placeTasks(count, taskNeeds(td, input.overrides), (td.requiresAttributes ?? []).map((a) => a.name!), list);
+      if (all.filter((r) => r.value.status !== "INACTIVE").length === 0)
+        throw invalid("No Container Instances were found in your cluster.");
+      const placement = placeTasks(
+        count,
+        taskNeeds(td, input.overrides),
+        (td.requiresAttributes ?? []).map((a) => a.name!),
+        list,
+      );
       const tasks = await launch(tx, ctx, cluster, td, input, tags, placement.placed);
       if (input.clientToken) {
-        await tx.put(K.runTaskToken, `${ctx.region}/${input.clientToken}`, { taskArns: tasks.map((t) => t.taskArn!), cluster: cluster.name });
+        await tx.put(K.runTaskToken, `${ctx.region}/${input.clientToken}`, {
+          taskArns: tasks.map((t) => t.taskArn!),
+          cluster: cluster.name,
+        });
       }
       return { tasks, failures: placement.failures };
     });
@@ -229,8 +300,10 @@ export function taskHandlers(store: Store) {
 
   const startTask: Handler<StartTaskRequest, StartTaskResponse> = async (input, ctx) => {
     const refs = input.containerInstances ?? [];
-    if (refs.length === 0 || refs.length > 10) throw invalid("containerInstances must contain between 1 and 10 items.");
-    if (input.networkConfiguration) throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
+    if (refs.length === 0 || refs.length > 10)
+      throw invalid("containerInstances must contain between 1 and 10 items.");
+    if (input.networkConfiguration)
+      throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
     const tags = checkLaunchInput(input);
     return store.write(async (tx) => {
       const cluster = await activeCluster(tx, ctx, input.cluster);
@@ -242,13 +315,21 @@ export function taskHandlers(store: Store) {
       const ids = new Set<string>();
       for (const ref of refs) {
         const p = parseInstanceRef(ctx, ref);
-        const rec = p && (!p.cluster || p.cluster === cluster.name) ? await getInstance(tx, ctx.region, cluster.name, p.id) : undefined;
+        const rec =
+          p && (!p.cluster || p.cluster === cluster.name)
+            ? await getInstance(tx, ctx.region, cluster.name, p.id)
+            : undefined;
         if (!rec || rec.value.status === "INACTIVE") failures.push({ arn: ref, reason: "MISSING" });
         else ids.add(rec.value.id);
       }
       const { list } = await candidates(tx, ctx.region, cluster.name, ctx.now, ids);
       for (const c of list) {
-        const one = placeTasks(1, needs, (td.requiresAttributes ?? []).map((a) => a.name!), [c]);
+        const one = placeTasks(
+          1,
+          needs,
+          (td.requiresAttributes ?? []).map((a) => a.name!),
+          [c],
+        );
         if (one.placed.length === 1) chosen.push(c.id);
         else failures.push(...one.failures);
       }
@@ -258,11 +339,15 @@ export function taskHandlers(store: Store) {
   };
 
   const stopTask: Handler<StopTaskRequest, StopTaskResponse> = (input, ctx) => {
-    if (input.reason !== undefined && input.reason.length > 255) throw invalid("reason must be at most 255 characters.");
+    if (input.reason !== undefined && input.reason.length > 255)
+      throw invalid("reason must be at most 255 characters.");
     return store.write(async (tx) => {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const ref = taskId(ctx, input.task!);
-      const rec = ref && (!ref.cluster || ref.cluster === cluster.name) ? await getTask(tx, ctx.region, cluster.name, ref.id) : undefined;
+      const rec =
+        ref && (!ref.cluster || ref.cluster === cluster.name)
+          ? await getTask(tx, ctx.region, cluster.name, ref.id)
+          : undefined;
       if (!rec) throw invalid("The referenced task was not found.");
       const next = requestStop(rec.value, "UserInitiated", input.reason ?? "Task stopped by user", ctx.now);
       if (!next) return { task: renderTask(rec.value, false) };
@@ -282,7 +367,10 @@ export function taskHandlers(store: Store) {
       const failures: Failure[] = [];
       for (const r of refs) {
         const id = taskId(ctx, r);
-        const rec = id && (!id.cluster || id.cluster === cluster.name) ? await getTask(tx, ctx.region, cluster.name, id.id) : undefined;
+        const rec =
+          id && (!id.cluster || id.cluster === cluster.name)
+            ? await getTask(tx, ctx.region, cluster.name, id.id)
+            : undefined;
         if (rec) tasks.push(renderTask(rec.value, withTags));
         else failures.push({ arn: r, reason: "MISSING" });
       }
@@ -293,8 +381,10 @@ export function taskHandlers(store: Store) {
   const listTasksH: Handler<ListTasksRequest, ListTasksResponse> = (input, ctx) => {
     const page = pageOf("ListTasks", input);
     const desired = input.desiredStatus ?? "RUNNING";
-    if (!["RUNNING", "PENDING", "STOPPED"].includes(desired)) throw invalid("desiredStatus should be one of [RUNNING,PENDING,STOPPED]");
-    if (input.family !== undefined && !/^[a-zA-Z0-9\-_]+$/.test(input.family)) throw invalid("family must match ^[a-zA-Z0-9\\-_]+$");
+    if (!["RUNNING", "PENDING", "STOPPED"].includes(desired))
+      throw invalid("desiredStatus should be one of [RUNNING,PENDING,STOPPED]");
+    if (input.family !== undefined && !/^[a-zA-Z0-9\-_]+$/.test(input.family))
+      throw invalid("family must match ^[a-zA-Z0-9\\-_]+$");
     if (input.daemonName !== undefined) throw invalid("Berth does not support ECS daemons.");
     return store.read(async (tx) => {
       const cluster = await activeCluster(tx, ctx, input.cluster);
@@ -308,15 +398,26 @@ export function taskHandlers(store: Store) {
       }
       const matches = recs.filter(({ value: { task } }) => {
         // PENDING lists tasks ECS is still starting: desired RUNNING but not yet running.
-        if (desired === "PENDING" ? task.desiredStatus !== "RUNNING" || task.lastStatus === "RUNNING" : task.desiredStatus !== desired) return false;
-        if (input.family !== undefined && !task.taskDefinitionArn.includes(`:task-definition/${input.family}:`)) return false;
+        if (
+          desired === "PENDING"
+            ? task.desiredStatus !== "RUNNING" || task.lastStatus === "RUNNING"
+            : task.desiredStatus !== desired
+        )
+          return false;
+        if (
+          input.family !== undefined &&
+          !task.taskDefinitionArn.includes(`:task-definition/${input.family}:`)
+        )
+          return false;
         if (input.startedBy !== undefined && task.startedBy !== input.startedBy) return false;
         if (input.serviceName !== undefined && task.group !== `service:${input.serviceName}`) return false;
         if (input.launchType !== undefined && task.launchType !== input.launchType) return false;
         return page.after === undefined || taskKeyOf(task) > page.after;
       });
       matches.sort((a, b) => (taskKeyOf(a.value.task) < taskKeyOf(b.value.task) ? -1 : 1));
-      const { items, nextToken } = cut("ListTasks", matches.slice(0, page.limit + 1), page.limit, (r) => taskKeyOf(r.value.task));
+      const { items, nextToken } = cut("ListTasks", matches.slice(0, page.limit + 1), page.limit, (r) =>
+        taskKeyOf(r.value.task),
+      );
       return { taskArns: items.map((r) => r.value.task.taskArn), ...(nextToken ? { nextToken } : {}) };
     });
   };

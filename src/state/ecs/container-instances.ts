@@ -25,13 +25,28 @@ export const instanceKey = (region: string, cluster: string, id: string) => `${r
 export const getInstance = (tx: ReadTx, region: string, cluster: string, id: string) =>
   tx.get<ContainerInstanceRecord>(K.containerInstance, instanceKey(region, cluster, id));
 
-export const putInstance = (tx: WriteTx, region: string, rec: ContainerInstanceRecord, expectVersion?: number) =>
-  tx.put(K.containerInstance, instanceKey(region, rec.cluster, rec.id), rec, expectVersion === undefined ? {} : { expectVersion });
+export const putInstance = (
+  tx: WriteTx,
+  region: string,
+  rec: ContainerInstanceRecord,
+  expectVersion?: number,
+) =>
+  tx.put(
+    K.containerInstance,
+    instanceKey(region, rec.cluster, rec.id),
+    rec,
+    expectVersion === undefined ? {} : { expectVersion },
+  );
 
-export const listInstances = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<ContainerInstanceRecord>[]> =>
+export const listInstances = (
+  tx: ReadTx,
+  region: string,
+  cluster: string,
+): Promise<StoredRecord<ContainerInstanceRecord>[]> =>
   tx.scan<ContainerInstanceRecord>(K.containerInstance, { prefix: `${region}/${cluster}/` });
 
 /** How long after its last call an agent still counts as connected. */
 export const AGENT_TIMEOUT_MS = 60_000;
 
-export const isConnected = (rec: ContainerInstanceRecord, now: number, timeoutMs = AGENT_TIMEOUT_MS) => now - rec.lastSeenAt < timeoutMs;
+export const isConnected = (rec: ContainerInstanceRecord, now: number, timeoutMs = AGENT_TIMEOUT_MS) =>
+  now - rec.lastSeenAt < timeoutMs;

@@ -8,7 +8,17 @@ export type StoredContainer = Container & { name: string; containerArn: string }
 /** A task as stored: the API shape with epoch-ms timestamps; tags are kept beside it. */
 export type StoredTask = Omit<
   Task,
-  "createdAt" | "startedAt" | "stoppedAt" | "stoppingAt" | "pullStartedAt" | "pullStoppedAt" | "executionStoppedAt" | "connectivityAt" | "containers" | "overrides" | "tags"
+  | "createdAt"
+  | "startedAt"
+  | "stoppedAt"
+  | "stoppingAt"
+  | "pullStartedAt"
+  | "pullStoppedAt"
+  | "executionStoppedAt"
+  | "connectivityAt"
+  | "containers"
+  | "overrides"
+  | "tags"
 > & {
   taskArn: string;
   clusterArn: string;
@@ -37,13 +47,21 @@ export interface TaskRecord {
 }
 
 export const taskKey = (region: string, cluster: string, id: string) => `${region}/${cluster}/${id}`;
-const onInstanceKey = (region: string, cluster: string, instanceId: string, taskId: string) => `${region}/${cluster}/${instanceId}/${taskId}`;
+const onInstanceKey = (region: string, cluster: string, instanceId: string, taskId: string) =>
+  `${region}/${cluster}/${instanceId}/${taskId}`;
 
-export const getTask = (tx: ReadTx, region: string, cluster: string, id: string) => tx.get<TaskRecord>(K.task, taskKey(region, cluster, id));
+export const getTask = (tx: ReadTx, region: string, cluster: string, id: string) =>
+  tx.get<TaskRecord>(K.task, taskKey(region, cluster, id));
 
 export async function createTask(tx: WriteTx, region: string, rec: TaskRecord): Promise<void> {
   await tx.put(K.task, taskKey(region, rec.cluster, rec.id), rec, { expectVersion: 0 });
-  if (rec.instanceId) await tx.put(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id), {}, { expectVersion: 0 });
+  if (rec.instanceId)
+    await tx.put(
+      K.taskOnInstance,
+      onInstanceKey(region, rec.cluster, rec.instanceId, rec.id),
+      {},
+      { expectVersion: 0 },
+    );
 }
 
 export const putTask = (tx: WriteTx, region: string, rec: TaskRecord, expectVersion: number) =>
@@ -51,14 +69,20 @@ export const putTask = (tx: WriteTx, region: string, rec: TaskRecord, expectVers
 
 export async function deleteTask(tx: WriteTx, region: string, rec: TaskRecord): Promise<void> {
   await tx.delete(K.task, taskKey(region, rec.cluster, rec.id));
-  if (rec.instanceId) await tx.delete(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id));
+  if (rec.instanceId)
+    await tx.delete(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id));
 }
 
 export const listTasks = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<TaskRecord>[]> =>
   tx.scan<TaskRecord>(K.task, { prefix: `${region}/${cluster}/` });
 
 /** The tasks placed on one container instance. */
-export async function tasksOnInstance(tx: ReadTx, region: string, cluster: string, instanceId: string): Promise<StoredRecord<TaskRecord>[]> {
+export async function tasksOnInstance(
+  tx: ReadTx,
+  region: string,
+  cluster: string,
+  instanceId: string,
+): Promise<StoredRecord<TaskRecord>[]> {
   const index = await tx.scan(K.taskOnInstance, { prefix: `${region}/${cluster}/${instanceId}/` });
   const out: StoredRecord<TaskRecord>[] = [];
   for (const entry of index) {

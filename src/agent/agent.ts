@@ -1,0 +1,427 @@
+/**
+ * The Berth agent: turns a host with a container engine into an ECS container instance. It
+ * registers (or resumes its identity after a restart), follows its desired tasks by long-polling the
+ * control plane, runs them with one TaskRunner each, serves task metadata, ships awslogs output, and
+ * reports what it sees. Stopping the agent never stops a task: containers keep running, and the next
+ * agent process adopts them.
+ */
+import type { Attribute } from "@aws-sdk/client-ecs";
+import type { DesiredTask, PollResponse, RegisterRequest, TaskReport } from "../agentapi/protocol.js";
+import { DEFAULT_RESERVED_PORTS } from "../domain/ecs/resources.js";
+import { parseTaskCpu, parseTaskMemory } from "../domain/ecs/task-size.js";
+import type { Clock } from "../lib/clock.js";
+import type { Logger } from "../lib/log.js";
+import { TaskCgroups } from "./cgroups.js";
+import { MetadataServer } from "./endpoints/metadata.js";
+import { LABEL, taskIdOf } from "./engine/container-spec.js";
+import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
+import { LogShipper } from "./logs/shipper.js";
+import { ENDPOINT_ADDRESS } from "./network/bridge.js";
+import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
+import { AgentApiError, Session } from "./session.js";
+import { type AgentState, StateFile } from "./state-file.js";
+
+export const AGENT_VERSION = "1.0.0-berth";
+
+/** Where the agent's bridge-mode containers live and how 169.254.170.2 reaches it. */
+export interface AgentNetwork {
+  /** Prepare the bridge network; returns its name and the address the endpoint listens on. */
+  prepare(instanceId: string): Promise<{ bridgeNetwork: string; endpointAddress: string }>;
+  /** Point 169.254.170.2:80 on the bridge at the endpoint server's port. */
+  route(instanceId: string, port: number): Promise<void>;
+  /** Remove the network and its route (instance gone for good). */
+  teardown(instanceId: string): Promise<void>;
+}
+
+export interface AgentOptions {
+  controlPlaneUrl: string;
+  joinToken: string;
+  region: string;
+  cluster: string;
+  name: string;
+  dataDir: string;
+  runtime: ContainerRuntime;
+  network: AgentNetwork;
+  clock: Clock;
+  log: Logger;
+  /** CPU units and MiB to register (default: what the engine reports). */
+  cpu?: number;
+  memoryMiB?: number;
+  /** Custom attributes (name=value), e.g. ecs.availability-zone. */
+  attributes?: Attribute[];
+  /** Host ports no task may use (Berth's own port among them). */
+  reservedPorts?: number[];
+  /** Host address bridge-mode ports are published on (default all). */
+  bindIp?: string;
+  pullBehavior?: PullBehavior;
+  /** How long stopped tasks' containers are kept before removal. */
+  cleanupWaitMs?: number;
+  /** Manage task-level cgroups (needs root); off for in-memory runtimes. */
+  cgroups?: boolean;
+}
+
+interface Registration {
+  containerInstanceArn: string;
+  instanceId: string;
+  clusterName: string;
+}
+
+export class Agent {
+  private readonly session: Session;
+  private readonly stateFile: StateFile;
+  private state: AgentState = {};
+  private reg: Registration | undefined;
+  private readonly runners = new Map<string, TaskRunner>();
+  private readonly pendingReports = new Map<string, TaskReport>();
+  private reporting: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private polling: Promise<void> | undefined;
+  private events: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private metadata: MetadataServer | undefined;
+  private shipper: LogShipper | undefined;
+  private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
+  private readonly cgroups = new TaskCgroups();
+  private readonly pulled = new Set<string>();
+  private readonly stoppedAt = new Map<string, number>();
+  private digest: string | undefined;
+  /** Resolves when the first poll has been applied (tests and `berth up` wait on it). */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.session = new Session(opts.controlPlaneUrl);
+    this.stateFile = new StateFile(opts.dataDir);
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+  }
+
+  get containerInstanceArn(): string | undefined {
+    return this.reg?.containerInstanceArn;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.state = await this.stateFile.load();
+    await this.register();
+    const reg = this.reg!;
+    this.bridge = await this.opts.network.prepare(reg.instanceId);
+    this.metadata = new MetadataServer({ view: (arn) => this.runners.get(arn)?.view() }, this.opts.runtime);
+    const addresses = [...new Set([this.bridge.endpointAddress, "127.0.0.1"])];
+    const port = await this.metadata.listen(addresses, this.state.endpointPort ?? 0);
+    await this.opts.network.route(reg.instanceId, port);
+    this.state.endpointPort = port;
+    this.state.logCursors ??= {};
+    await this.stateFile.save(this.state);
+    this.shipper = new LogShipper({
+      runtime: this.opts.runtime,
+      log: this.opts.log,
+      region: this.opts.region,
+      cursors: this.state.logCursors,
+      saveCursors: () => void this.stateFile.save(this.state),
+      send: async (batches) => {
+        await this.session.logs({ batches });
+      },
+    });
+    this.events = this.opts.runtime.events(LABEL.instance, (e) => {
+      for (const r of this.runners.values()) if (r.owns(e.id)) void r.kick();
+    });
+    await this.adoptTokens();
+    this.timer = setInterval(() => this.housekeeping(), 5_000);
+    this.timer.unref();
+    this.polling = this.pollLoop();
+  }
+
+  /** Stop the agent process's work. Containers keep running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.events?.close();
+    await this.shipper?.close();
+    await this.metadata?.close();
+    await this.flushReports();
+    await this.stateFile.save(this.state);
+    // The poll in flight ends by itself (its timeout) or with the control plane.
+  }
+
+  /**
+   * Forget everything (after `berth reset` wiped the control plane): stop and remove this agent's
+   * containers and register as a new instance.
+   */
+  async reset(): Promise<void> {
+    const old = this.reg?.instanceId;
+    await this.stop();
+    await this.polling?.catch(() => undefined);
+    if (old) await this.removeContainersOf(old);
+    this.runners.clear();
+    this.pendingReports.clear();
+    this.digest = undefined;
+    this.state = { ...(this.state.endpointPort ? { endpointPort: this.state.endpointPort } : {}) };
+    await this.stateFile.save(this.state);
+    this.reg = undefined;
+    await this.start();
+  }
+
+  private async register(): Promise<void> {
+    const info = await this.opts.runtime.info();
+    const apiMinor = Number(info.apiVersion.split(".")[1] ?? 41);
+    const capabilities = [
+      ...Array.from(
+        { length: Math.max(0, apiMinor - 16) },
+        (_, i) => `com.amazonaws.ecs.capability.docker-remote-api.1.${17 + i}`,
+      ),
+      "com.amazonaws.ecs.capability.logging-driver.awslogs",
+      "com.amazonaws.ecs.capability.logging-driver.json-file",
+      "com.amazonaws.ecs.capability.privileged-container",
+      "ecs.capability.execution-role-awslogs",
+      "ecs.capability.container-health-check",
+      "ecs.capability.container-ordering",
+      "ecs.capability.task-cpu-mem-limit",
+      "ecs.capability.docker-plugin.local",
+      "ecs.capability.network.container-port-range",
+      "ecs.capability.pid-ipc-namespace-sharing",
+    ];
+    const attributes: Attribute[] = [
+      ...capabilities.map((name) => ({ name })),
+      { name: "ecs.os-type", value: "linux" },
+      { name: "ecs.os-family", value: "LINUX" },
+      { name: "ecs.cpu-architecture", value: "x86_64" },
+      { name: "ecs.instance-type", value: "berth" },
+      ...(this.opts.attributes ?? []),
+    ];
+    const req: RegisterRequest = {
+      region: this.opts.region,
+      cluster: this.opts.cluster,
+      name: this.opts.name,
+      resources: {
+        cpu: this.opts.cpu ?? info.cpus * 1024,
+        memoryMiB: this.opts.memoryMiB ?? Math.floor(info.memoryBytes / 2 ** 20),
+        reservedPorts: [...new Set([...DEFAULT_RESERVED_PORTS, ...(this.opts.reservedPorts ?? [])])],
+        reservedUdpPorts: [],
+      },
+      attributes,
+      versionInfo: {
+        agentVersion: AGENT_VERSION,
+        agentHash: "berth",
+        dockerVersion: `DockerVersion: ${info.version}`,
+      },
+    };
+    let res;
+    const previous = this.state.containerInstanceArn;
+    if (previous && this.state.instanceToken) {
+      try {
+        res = await this.session.register({
+          ...req,
+          resume: { containerInstanceArn: previous, instanceToken: this.state.instanceToken },
+        });
+      } catch (err) {
+        if (!(err instanceof AgentApiError) || (err.status !== 401 && err.status !== 410)) throw err;
+        this.opts.log.warn("previous container instance is gone; registering anew", { previous });
+        await this.removeContainersOf(previous.slice(previous.lastIndexOf("/") + 1));
+      }
+    }
+    res ??= await this.session.register({ ...req, joinToken: this.opts.joinToken });
+    this.session.setCredentials(res);
+    this.state.containerInstanceArn = res.containerInstanceArn;
+    this.state.instanceToken = res.instanceToken;
+    await this.stateFile.save(this.state);
+    this.reg = {
+      containerInstanceArn: res.containerInstanceArn,
+      instanceId: res.containerInstanceArn.slice(res.containerInstanceArn.lastIndexOf("/") + 1),
+      clusterName: res.cluster,
+    };
+    this.opts.log.info("agent registered", { containerInstanceArn: res.containerInstanceArn });
+  }
+
+  /** Stop and remove every container an (earlier) instance of this agent left behind. */
+  private async removeContainersOf(instanceId: string): Promise<void> {
+    for (const c of await this.opts.runtime.list({ [LABEL.instance]: instanceId })) {
+      await this.opts.runtime.stop(c.id, 10).catch(() => undefined);
+      await this.opts.runtime.remove(c.id).catch(() => undefined);
+    }
+    for (const v of await this.opts.runtime.listVolumes({ [LABEL.instance]: instanceId })) {
+      await this.opts.runtime.removeVolume(v).catch(() => undefined);
+    }
+  }
+
+  private async adoptTokens(): Promise<void> {
+    for (const c of await this.opts.runtime.list({ [LABEL.instance]: this.reg!.instanceId })) {
+      const token = c.labels[LABEL.metadataToken];
+      const task = c.labels[LABEL.taskArn];
+      const name = c.labels[LABEL.container];
+      if (token && task && name) this.metadata!.adopt(token, task, name);
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        const res = await this.session.poll({
+          ...(this.digest ? { since: this.digest } : {}),
+          waitMs: 20_000,
+        });
+        if (this.stopped) return;
+        await this.apply(res);
+        this.digest = res.digest;
+        backoff = 500;
+        this.markReady();
+      } catch (err) {
+        if (this.stopped) return;
+        if (err instanceof AgentApiError && err.status === 401) {
+          // The control plane no longer knows this instance (reset or deregistered and purged).
+          this.opts.log.warn("control plane refused this instance; registering anew");
+          try {
+            await this.reset();
+          } catch (e) {
+            this.opts.log.error("re-registration failed", { error: String(e) });
+          }
+          return;
+        }
+        this.opts.log.warn("poll failed; retrying", {
+          error: err instanceof Error ? err.message : String(err),
+          inMs: backoff,
+        });
+        await new Promise((r) => setTimeout(r, backoff).unref());
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private host(): RunnerHost {
+    const reg = this.reg!;
+    return {
+      runtime: this.opts.runtime,
+      clock: this.opts.clock,
+      log: this.opts.log,
+      instanceId: reg.instanceId,
+      clusterName: reg.clusterName,
+      region: this.opts.region,
+      bridgeNetwork: this.bridge.bridgeNetwork,
+      bindIp: this.opts.bindIp ?? "",
+      pullBehavior: this.opts.pullBehavior ?? "default",
+      pulled: this.pulled,
+      metadataUrls: (task, container, mode) => {
+        const token = this.metadata!.tokenFor(task.taskArn, container);
+        const base =
+          mode === "host" ? `http://127.0.0.1:${this.metadata!.port}` : `http://${ENDPOINT_ADDRESS}`;
+        return { v3: `${base}/v3/${token}`, v4: `${base}/v4/${token}`, token };
+      },
+      taskCgroup: async (task) => {
+        if (this.opts.cgroups === false) return undefined;
+        const td = task.taskDefinition;
+        const cpu = task.overrides.cpu ?? td.cpu;
+        const memory = task.overrides.memory ?? td.memory;
+        if (cpu === undefined && memory === undefined) return undefined;
+        return this.cgroups.create(taskIdOf(task.taskArn), {
+          ...(cpu !== undefined ? { cpu: parseTaskCpu(cpu) ?? 0 } : {}),
+          ...(memory !== undefined ? { memoryMiB: parseTaskMemory(memory) ?? 0 } : {}),
+        });
+      },
+      removeTaskCgroup: async (task) => {
+        if (this.opts.cgroups !== false) await this.cgroups.remove(taskIdOf(task.taskArn));
+      },
+      containerStarted: (task, def, id) => this.shipper?.follow(task, def, id),
+      report: (r) => this.queueReport(r),
+    };
+  }
+
+  private async apply(res: PollResponse): Promise<void> {
+    const wanted = new Map(res.tasks.map((t) => [t.taskArn, t]));
+    if (res.instanceStatus === "INACTIVE") {
+      for (const t of wanted.values()) wanted.set(t.taskArn, { ...t, desiredStatus: "STOPPED" });
+    }
+    let adopted: Map<string, ContainerState[]> | undefined;
+    for (const spec of wanted.values()) {
+      const existing = this.runners.get(spec.taskArn);
+      if (existing) {
+        existing.update(spec);
+        continue;
+      }
+      adopted ??= await this.adoptable();
+      const runner = new TaskRunner(spec, adopted.get(spec.taskArn) ?? [], this.host());
+      this.runners.set(spec.taskArn, runner);
+      void runner.kick();
+    }
+    // Tasks the control plane no longer lists: stop what still runs, then forget them.
+    for (const [arn, runner] of this.runners) {
+      if (wanted.has(arn)) continue;
+      this.runners.delete(arn);
+      void this.retire(runner);
+    }
+    // Containers of tasks nobody wants (the control plane forgot them while this agent was away).
+    adopted ??= await this.adoptable();
+    for (const [arn, containers] of adopted) {
+      if (wanted.has(arn) || this.runners.has(arn)) continue;
+      for (const c of containers) {
+        await this.opts.runtime.stop(c.id, 10).catch(() => undefined);
+        await this.opts.runtime.remove(c.id).catch(() => undefined);
+      }
+    }
+  }
+
+  private async retire(runner: TaskRunner): Promise<void> {
+    for (const id of runner.containerIds()) {
+      await this.opts.runtime.stop(id, 10).catch(() => undefined);
+      this.shipper?.forget(id);
+    }
+    await runner.removeAll().catch(() => undefined);
+    this.metadata?.forget(runner.taskArn);
+  }
+
+  private async adoptable(): Promise<Map<string, ContainerState[]>> {
+    const out = new Map<string, ContainerState[]>();
+    for (const c of await this.opts.runtime.list({ [LABEL.instance]: this.reg!.instanceId })) {
+      const arn = c.labels[LABEL.taskArn];
+      if (!arn) continue;
+      const list = out.get(arn) ?? [];
+      list.push(c);
+      out.set(arn, list);
+    }
+    return out;
+  }
+
+  private queueReport(r: TaskReport): void {
+    this.pendingReports.set(r.taskArn, r);
+    void this.flushReports();
+  }
+
+  private flushReports(): Promise<void> {
+    this.reporting = this.reporting.then(async () => {
+      if (this.pendingReports.size === 0) return;
+      const batch = [...this.pendingReports.values()];
+      this.pendingReports.clear();
+      try {
+        await this.session.report({ tasks: batch });
+      } catch (err) {
+        for (const r of batch) if (!this.pendingReports.has(r.taskArn)) this.pendingReports.set(r.taskArn, r);
+        this.opts.log.warn("report failed; will retry", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    });
+    return this.reporting;
+  }
+
+  private housekeeping(): void {
+    void this.flushReports();
+    const now = this.opts.clock.now();
+    const wait = this.opts.cleanupWaitMs ?? 60 * 60 * 1000;
+    for (const [arn, r] of this.runners) {
+      void r.kick();
+      if (!r.finished) continue;
+      const since = this.stoppedAt.get(arn) ?? now;
+      this.stoppedAt.set(arn, since);
+      if (now - since >= wait && r.containerIds().length > 0) {
+        for (const id of r.containerIds()) this.shipper?.forget(id);
+        void r.removeAll();
+      }
+    }
+  }
+
+  /** What the agent runs, for diagnostics and tests. */
+  tasks(): DesiredTask[] {
+    return [...this.runners.values()].map((r) => r.view().spec);
+  }
+}
