@@ -84,9 +84,16 @@ interface ParsedAuth {
   sessionToken?: string;
 }
 
-/** Whether the request carries any form of SigV4 (header or query). */
+/**
+ * Whether the request attempts any form of SigV4 (header or query). A presigned URL that names the
+ * algorithm but lacks its signature is an incomplete signature, not an unauthenticated request.
+ */
 export function hasSignature(req: Pick<SignableRequest, "headers" | "query">): boolean {
-  return typeof req.headers.authorization === "string" || req.query["X-Amz-Signature"] !== undefined;
+  return (
+    typeof req.headers.authorization === "string" ||
+    req.query["X-Amz-Signature"] !== undefined ||
+    req.query["X-Amz-Algorithm"] !== undefined
+  );
 }
 
 function single(v: string | string[] | undefined): string | undefined {
