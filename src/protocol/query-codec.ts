@@ -8,6 +8,7 @@
 import { XMLBuilder } from "fast-xml-parser";
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
 import type { Member, Shape, StructShape } from "./model.js";
+import { parseTimestamp } from "./timestamp.js";
 
 export type QueryFlavor = "query" | "ec2";
 
@@ -130,8 +131,8 @@ class FormReader {
         if (raw !== "true" && raw !== "false") throw bad("boolean");
         return raw === "true";
       case "timestamp": {
-        const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
-        if (Number.isNaN(d.getTime())) throw bad("timestamp");
+        const d = parseTimestamp(raw);
+        if (!d) throw bad("timestamp");
         return d;
       }
       case "blob":
