@@ -35,10 +35,19 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     it("refuses a put or delete whose expected version is stale", async () => {
       await store.write((tx) => tx.put("cas", "x", "v1"));
-      await assert.rejects(store.write((tx) => tx.put("cas", "x", "v2", { expectVersion: 0 })), VersionConflict);
-      await assert.rejects(store.write((tx) => tx.put("cas", "x", "v2", { expectVersion: 2 })), VersionConflict);
+      await assert.rejects(
+        store.write((tx) => tx.put("cas", "x", "v2", { expectVersion: 0 })),
+        VersionConflict,
+      );
+      await assert.rejects(
+        store.write((tx) => tx.put("cas", "x", "v2", { expectVersion: 2 })),
+        VersionConflict,
+      );
       await store.write((tx) => tx.put("cas", "x", "v2", { expectVersion: 1 }));
-      await assert.rejects(store.write((tx) => tx.delete("cas", "x", { expectVersion: 1 })), VersionConflict);
+      await assert.rejects(
+        store.write((tx) => tx.delete("cas", "x", { expectVersion: 1 })),
+        VersionConflict,
+      );
       assert.equal(await store.write((tx) => tx.delete("cas", "x", { expectVersion: 2 })), true);
       assert.equal(await store.write((tx) => tx.delete("cas", "x")), false);
       await store.write((tx) => tx.put("cas", "new", 1, { expectVersion: 0 }));
@@ -77,8 +86,14 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         await tx.put("lit", "a_b", 2);
         await tx.put("lit", "axb", 3);
       });
-      assert.deepEqual((await store.read((tx) => tx.scan("lit", { prefix: "a%" }))).map((r) => r.key), ["a%b"]);
-      assert.deepEqual((await store.read((tx) => tx.scan("lit", { prefix: "a_" }))).map((r) => r.key), ["a_b"]);
+      assert.deepEqual(
+        (await store.read((tx) => tx.scan("lit", { prefix: "a%" }))).map((r) => r.key),
+        ["a%b"],
+      );
+      assert.deepEqual(
+        (await store.read((tx) => tx.scan("lit", { prefix: "a_" }))).map((r) => r.key),
+        ["a_b"],
+      );
     });
 
     it("runs transactions one at a time, so read-modify-write never loses an update", async () => {
@@ -120,10 +135,12 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         await tx.put("feed", "b", 1);
       });
       await store.write((tx) => tx.delete("feed", "a"));
-      await assert.rejects(store.write(async (tx) => {
-        await tx.put("feed", "never", 1);
-        throw new Error("x");
-      }));
+      await assert.rejects(
+        store.write(async (tx) => {
+          await tx.put("feed", "never", 1);
+          throw new Error("x");
+        }),
+      );
       unsubscribe();
       await store.write((tx) => tx.put("feed", "after-unsubscribe", 1));
       assert.deepEqual(
@@ -135,13 +152,24 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         ],
       );
       const since = await store.changesSince(head);
-      assert.deepEqual(since.map((c) => c.key), ["a", "b", "a", "after-unsubscribe"]);
+      assert.deepEqual(
+        since.map((c) => c.key),
+        ["a", "b", "a", "after-unsubscribe"],
+      );
       for (let i = 1; i < since.length; i++) assert.ok(since[i]!.seq > since[i - 1]!.seq);
       assert.equal(await store.headSeq(), since.at(-1)!.seq);
     });
 
     it("refuses writes in a read transaction and use of a finished transaction", async () => {
-      await assert.rejects(store.read(async (tx) => (tx as unknown as { put: (k: string, key: string, v: unknown) => Promise<unknown> }).put("x", "y", 1)));
+      await assert.rejects(
+        store.read(async (tx) =>
+          (tx as unknown as { put: (k: string, key: string, v: unknown) => Promise<unknown> }).put(
+            "x",
+            "y",
+            1,
+          ),
+        ),
+      );
       let leaked: { get: (k: string, key: string) => Promise<unknown> } | undefined;
       await store.read(async (tx) => {
         leaked = tx;

@@ -34,12 +34,25 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export async function startBerth(opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestBerth> {
+export async function startBerth(
+  opts: { clock?: Clock; env?: Record<string, string> } = {},
+): Promise<TestBerth> {
   const dataDir = await tempDir();
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
-  const config = loadConfig({ BERTH_PORT: "0", BERTH_DATA_DIR: dataDir, BERTH_DURABILITY: "NORMAL", ...opts.env });
+  const config = loadConfig({
+    BERTH_PORT: "0",
+    BERTH_DATA_DIR: dataDir,
+    BERTH_DURABILITY: "NORMAL",
+    ...opts.env,
+  });
   const log = process.env.BERTH_TEST_LOG ? createLogger({ level: "debug" }) : silentLogger;
-  const berth = build({ config, credentials, log, strictOutput: true, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const berth = build({
+    config,
+    credentials,
+    log,
+    strictOutput: true,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
     endpoint: url,
@@ -147,7 +160,11 @@ export interface CliResult {
 }
 
 /** Run `aws --endpoint-url <url> ...args` with the given credentials; never through a shell. */
-export function runAws(t: Pick<TestBerth, "url" | "credentials" | "region">, args: string[], opts: { region?: string; input?: string } = {}): Promise<CliResult> {
+export function runAws(
+  t: Pick<TestBerth, "url" | "credentials" | "region">,
+  args: string[],
+  opts: { region?: string; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       awsCli(),
@@ -177,7 +194,10 @@ export function runAws(t: Pick<TestBerth, "url" | "credentials" | "region">, arg
 }
 
 /** Poll `fn` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {
