@@ -117,15 +117,25 @@ export function validateStrategy(
   }));
 }
 
-type Include = "ATTACHMENTS" | "CONFIGURATIONS" | "SETTINGS" | "STATISTICS" | "TAGS";
+const CLUSTER_FIELDS = ["ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"] as const;
+type Include = (typeof CLUSTER_FIELDS)[number];
+
+/** DescribeClusters' `include`: only the model's ClusterField values (SDKs do not check enums). */
+function includeOf(values: readonly string[] | undefined): ReadonlySet<Include> {
+  for (const v of values ?? []) {
+    if (!(CLUSTER_FIELDS as readonly string[]).includes(v)) {
+      throw new AwsError(Errors.InvalidParameter, `include should be one of [${CLUSTER_FIELDS.join(",")}]`);
+    }
+  }
+  return new Set(values as Include[] | undefined);
+}
 
 export function renderCluster(
   rec: ClusterRecord,
   counts: ClusterCounts,
-  include: ReadonlySet<Include | "ALL">,
+  include: ReadonlySet<Include>,
 ): Cluster {
-  const all = include.has("ALL");
-  const has = (i: Include) => all || include.has(i);
+  const has = (i: Include) => include.has(i);
   const cluster: Cluster = {
     clusterArn: rec.arn,
     clusterName: rec.name,
@@ -160,12 +170,7 @@ export function renderCluster(
 /** What Create/Update/Delete responses carry: everything but statistics and attachments. */
 const ALL: ReadonlySet<Include> = new Set<Include>(["TAGS", "SETTINGS", "CONFIGURATIONS"]);
 
-async function describeOne(
-  tx: ReadTx,
-  ctx: RequestContext,
-  name: string,
-  include: ReadonlySet<Include | "ALL">,
-) {
+async function describeOne(tx: ReadTx, ctx: RequestContext, name: string, include: ReadonlySet<Include>) {
   const rec = await getCluster(tx, ctx.region, name);
   if (!rec) return undefined;
   return renderCluster(rec.value, await clusterCounts(tx, ctx.region, name), include);
@@ -231,7 +236,7 @@ export function clusterHandlers(store: Store) {
   };
 
   const describeClusters: Handler<DescribeClustersRequest, DescribeClustersResponse> = async (input, ctx) => {
-    const include = new Set<Include | "ALL">((input.include ?? []) as Include[]);
+    const include = includeOf(input.include);
     const ids = input.clusters ?? ["default"];
     if (ids.length > 100) throw new AwsError(Errors.InvalidParameter, "clusters can have at most 100 items.");
     return store.read(async (tx) => {
