@@ -60,10 +60,11 @@ function validateSettings(settings: readonly ClusterSetting[] | undefined): Clus
 function validateProviders(providers: readonly string[] | undefined): string[] {
   const list = [...new Set(providers ?? [])];
   for (const p of list) {
+    // Only FARGATE and FARGATE_SPOT exist; anything else is a provider ECS cannot find.
     if (!(BUILT_IN_CAPACITY_PROVIDERS as readonly string[]).includes(p)) {
       throw new AwsError(
         Errors.InvalidParameter,
-        `The specified capacity provider '${p}' is not in an ACTIVE state. Berth provides FARGATE and FARGATE_SPOT.`,
+        "The specified capacity provider was not found. Specify a valid capacity provider and try again.",
       );
     }
   }
