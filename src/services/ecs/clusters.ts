@@ -30,6 +30,7 @@ import {
 } from "../../state/ecs/clusters.js";
 import type { ReadTx, Store } from "../../state/store.js";
 import type { Handler, RequestContext } from "../service.js";
+import { effectiveAccountSetting } from "./account-settings.js";
 import { cut, pageOf } from "./paging.js";
 
 /** Capacity providers every account has. Auto Scaling group providers are not supported. */
@@ -222,7 +223,7 @@ export function clusterHandlers(store: Store) {
         arn: clusterArn(ctx, name),
         status: "ACTIVE",
         createdAt: ctx.now,
-        settings: settings.length > 0 ? settings : [{ name: "containerInsights", value: "disabled" }],
+        settings: settings.length > 0 ? settings : await defaultSettings(tx, ctx),
         ...(input.configuration ? { configuration: input.configuration } : {}),
         ...(input.serviceConnectDefaults?.namespace
           ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } }
@@ -361,6 +362,13 @@ export function clusterHandlers(store: Store) {
     PutClusterCapacityProviders: putClusterCapacityProviders,
     DeleteCluster: deleteCluster,
   };
+}
+
+/** Without settings, Container Insights follows the caller's containerInsights account setting. */
+async function defaultSettings(tx: ReadTx, ctx: RequestContext): Promise<ClusterSetting[]> {
+  const { region, accountId, principal } = ctx;
+  const insights = await effectiveAccountSetting(tx, region, accountId, principal.arn, "containerInsights");
+  return [{ name: "containerInsights", value: insights.value }];
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
