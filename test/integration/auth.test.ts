@@ -309,6 +309,13 @@ describe("authentication", () => {
         const res = await send(path);
         assert.equal(res.status, 200, `${path}: ${res.body}`);
       }
+      // The same through fetch, which normalises the path before sending it.
+      const viaFetch = await signedFetch(t.url, {
+        ...ecsCall("ListClusters"),
+        credentials: t.credentials,
+        path: "/a/./b/../c d/✓?x=1&x=0&y=&z=%2F",
+      });
+      assert.equal(viaFetch.status, 200, viaFetch.text);
     });
   });
 
