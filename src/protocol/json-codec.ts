@@ -12,6 +12,7 @@
  */
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
 import type { Shape, StructShape } from "./model.js";
+import { parseTimestamp } from "./timestamp.js";
 
 export interface DecodeOptions {
   /** The error a service uses for missing or unknown members. */
@@ -106,7 +107,7 @@ function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOpt
     case "timestamp": {
       let d: Date | undefined;
       if (typeof value === "number" && Number.isFinite(value)) d = new Date(value * 1000);
-      else if (typeof value === "string") d = new Date(value);
+      else if (typeof value === "string") d = parseTimestamp(value);
       if (!d || Number.isNaN(d.getTime()))
         throw mismatch(path, "<class 'datetime.datetime'>, timestamp", value);
       return d;

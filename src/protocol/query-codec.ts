@@ -8,6 +8,7 @@
 import { XMLBuilder } from "fast-xml-parser";
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
 import type { Member, Shape, StructShape } from "./model.js";
+import { parseTimestamp } from "./timestamp.js";
 
 export type QueryFlavor = "query" | "ec2";
 
@@ -59,7 +60,7 @@ class FormReader {
     for (const member of shape.members.values()) {
       const key = prefix + structKey(member, this.flavor);
       if (!this.has(key)) continue;
-      const v = this.readValue(member.shape, key);
+      const v = this.readValue(member, key);
       if (v !== undefined) out[member.name] = v;
     }
     for (const req of shape.required) {
@@ -73,7 +74,11 @@ class FormReader {
     return out;
   }
 
-  private readValue(shape: Shape, key: string): unknown {
+  /** Read the value of a structure member, list element or map value at `key`. */
+  private readValue(member: Member, key: string): unknown {
+    const shape = member.shape;
+    // Smithy puts @xmlFlattened on the member that targets the list or map.
+    const flattened = member.traits.xmlFlattened === true || shape.traits.xmlFlattened === true;
     switch (shape.kind) {
       case "structure":
       case "union":
@@ -84,23 +89,22 @@ class FormReader {
           this.take(key);
           return [];
         }
-        const flat = this.flavor === "ec2" || shape.traits.xmlFlattened;
+        const flat = this.flavor === "ec2" || flattened;
         const base = flat ? key : `${key}.${elementKey(shape.member, "member")}`;
         const items: unknown[] = [];
         for (let i = 1; this.has(`${base}.${i}`); i++)
-          items.push(this.readValue(shape.member.shape, `${base}.${i}`));
+          items.push(this.readValue(shape.member, `${base}.${i}`));
         return items;
       }
       case "map": {
-        const flat = shape.traits.xmlFlattened;
-        const base = flat ? key : `${key}.entry`;
+        const base = flattened ? key : `${key}.entry`;
         const out: Record<string, unknown> = {};
         const k = elementKey(shape.key, "key");
         const v = elementKey(shape.value, "value");
         for (let i = 1; this.has(`${base}.${i}`); i++) {
           const name = this.take(`${base}.${i}.${k}`);
           if (name === undefined) throw new AwsError(this.validationError, `${base}.${i}.${k} is required`);
-          out[name] = this.readValue(shape.value.shape, `${base}.${i}.${v}`);
+          out[name] = this.readValue(shape.value, `${base}.${i}.${v}`);
         }
         return out;
       }
@@ -130,8 +134,8 @@ class FormReader {
         if (raw !== "true" && raw !== "false") throw bad("boolean");
         return raw === "true";
       case "timestamp": {
-        const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
-        if (Number.isNaN(d.getTime())) throw bad("timestamp");
+        const d = parseTimestamp(raw);
+        if (!d) throw bad("timestamp");
         return d;
       }
       case "blob":
@@ -176,7 +180,7 @@ function formatTimestamp(value: unknown): string {
   return d.toISOString();
 }
 
-function toXml(shape: Shape, value: unknown, flavor: QueryFlavor): XmlNode {
+function toXml(shape: Shape, value: unknown, flavor: QueryFlavor, flattened = false): XmlNode {
   switch (shape.kind) {
     case "structure":
     case "union":
@@ -188,11 +192,12 @@ function toXml(shape: Shape, value: unknown, flavor: QueryFlavor): XmlNode {
         if (v === undefined || v === null) continue;
         const name = member.traits.xmlName ?? member.name;
         const ms = member.shape;
-        if (ms.kind === "list" && (ms.traits.xmlFlattened || member.traits.xmlFlattened)) {
-          const itemName = ms.member.traits.xmlName ?? name;
-          out[itemName] = (v as unknown[]).map((item) => toXml(ms.member.shape, item, flavor));
+        const flat = ms.traits.xmlFlattened === true || member.traits.xmlFlattened === true;
+        if (ms.kind === "list" && flat) {
+          // Each element is named after the structure member, which is where clients look for it.
+          out[name] = (v as unknown[]).map((item) => toXml(ms.member.shape, item, flavor));
         } else {
-          out[name] = toXml(ms, v, flavor);
+          out[name] = toXml(ms, v, flavor, flat);
         }
       }
       return out;
@@ -210,8 +215,9 @@ function toXml(shape: Shape, value: unknown, flavor: QueryFlavor): XmlNode {
         [k]: key,
         [v]: toXml(shape.value.shape, val, flavor),
       }));
+      if (flattened) return entries;
       if (entries.length === 0) return "";
-      return shape.traits.xmlFlattened ? entries : { entry: entries };
+      return { entry: entries };
     }
     case "timestamp":
       return formatTimestamp(value);

@@ -84,9 +84,16 @@ interface ParsedAuth {
   sessionToken?: string;
 }
 
-/** Whether the request carries any form of SigV4 (header or query). */
+/**
+ * Whether the request attempts any form of SigV4 (header or query). A presigned URL that names the
+ * algorithm but lacks its signature is an incomplete signature, not an unauthenticated request.
+ */
 export function hasSignature(req: Pick<SignableRequest, "headers" | "query">): boolean {
-  return typeof req.headers.authorization === "string" || req.query["X-Amz-Signature"] !== undefined;
+  return (
+    typeof req.headers.authorization === "string" ||
+    req.query["X-Amz-Signature"] !== undefined ||
+    req.query["X-Amz-Algorithm"] !== undefined
+  );
 }
 
 function single(v: string | string[] | undefined): string | undefined {
@@ -242,8 +249,15 @@ function checkTime(auth: ParsedAuth, now: number): void {
 
 const sha256Hex = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
+/**
+ * The payload hash of the canonical request. A hash the client declares (the x-amz-content-sha256
+ * header, or X-Amz-Content-Sha256 in a presigned query) must match the body it sent; only
+ * UNSIGNED-PAYLOAD opts out.
+ */
 function payloadHash(req: SignableRequest, auth: ParsedAuth): string {
-  const declared = single(req.headers["x-amz-content-sha256"]);
+  const declared =
+    single(req.headers["x-amz-content-sha256"]) ??
+    (auth.presigned ? single(req.query["X-Amz-Content-Sha256"]) : undefined);
   const actual = req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
   if (declared === undefined) return actual;
   if (declared === "UNSIGNED-PAYLOAD") return declared;
@@ -253,7 +267,6 @@ function payloadHash(req: SignableRequest, auth: ParsedAuth): string {
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
     );
   }
-  void auth;
   return declared;
 }
 
@@ -307,10 +320,7 @@ export async function verifySigV4(
     string,
     string
   >;
-  const hash = auth.presigned
-    ? (single(req.query["X-Amz-Content-Sha256"]) ?? payloadHash(req, auth))
-    : payloadHash(req, auth);
-  const canonical = canonicalizer.canonicalRequest(request, canonicalHeaders, hash);
+  const canonical = canonicalizer.canonicalRequest(request, canonicalHeaders, payloadHash(req, auth));
   const scope = `${auth.shortDate}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${auth.longDate}\n${scope}\n${sha256Hex(canonical)}`;
   const key = await getSigningKey(

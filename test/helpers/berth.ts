@@ -92,9 +92,13 @@ export async function signedFetch(
 ): Promise<{ status: number; headers: Headers; text: string; json(): unknown }> {
   const endpoint = new URL(url);
   const path = init.path ?? "/";
-  const [pathname, search] = path.split("?");
-  const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(search ?? "")) query[k] = v;
+  // Sign what fetch will actually send: it normalises the path (dot segments, percent-encoding).
+  const wire = new URL(path, endpoint);
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of wire.searchParams) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
   const headers: Record<string, string> = { host: endpoint.host, ...init.headers };
   let sendHeaders = headers;
   if (init.sign !== false && init.credentials) {
@@ -110,7 +114,7 @@ export async function signedFetch(
         protocol: endpoint.protocol,
         hostname: endpoint.hostname,
         port: Number(endpoint.port),
-        path: pathname ?? "/",
+        path: wire.pathname,
         query,
         headers,
         body: init.body,
@@ -120,7 +124,7 @@ export async function signedFetch(
     sendHeaders = signed.headers as Record<string, string>;
   }
   const { host: _host, ...fetchHeaders } = sendHeaders;
-  const res = await fetch(new URL(path, endpoint), {
+  const res = await fetch(wire, {
     method: init.method ?? "POST",
     headers: fetchHeaders,
     ...(init.body !== undefined ? { body: init.body } : {}),

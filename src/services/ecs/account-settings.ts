@@ -48,7 +48,8 @@ function targetPrincipal(ctx: RequestContext, principalArn: string | undefined):
   return principalArn;
 }
 
-async function effective(
+/** A setting's value for a principal: its own, else the account default, else AWS's default. */
+export async function effectiveAccountSetting(
   tx: ReadTx,
   region: string,
   accountId: string,
@@ -126,7 +127,7 @@ export function accountSettingHandlers(store: Store) {
       if (input.effectiveSettings) {
         settings = [];
         for (const name of SETTING_NAMES)
-          settings.push(await effective(tx, ctx.region, ctx.accountId, principal, name));
+          settings.push(await effectiveAccountSetting(tx, ctx.region, ctx.accountId, principal, name));
       } else {
         settings = await listPrincipalSettings(tx, ctx.region, principal);
       }

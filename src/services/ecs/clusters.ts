@@ -30,6 +30,7 @@ import {
 } from "../../state/ecs/clusters.js";
 import type { ReadTx, Store } from "../../state/store.js";
 import type { Handler, RequestContext } from "../service.js";
+import { effectiveAccountSetting } from "./account-settings.js";
 import { cut, pageOf } from "./paging.js";
 
 /** Capacity providers every account has. Auto Scaling group providers are not supported. */
@@ -60,10 +61,11 @@ function validateSettings(settings: readonly ClusterSetting[] | undefined): Clus
 function validateProviders(providers: readonly string[] | undefined): string[] {
   const list = [...new Set(providers ?? [])];
   for (const p of list) {
+    // Only FARGATE and FARGATE_SPOT exist; anything else is a provider ECS cannot find.
     if (!(BUILT_IN_CAPACITY_PROVIDERS as readonly string[]).includes(p)) {
       throw new AwsError(
         Errors.InvalidParameter,
-        `The specified capacity provider '${p}' is not in an ACTIVE state. Berth provides FARGATE and FARGATE_SPOT.`,
+        "The specified capacity provider was not found. Specify a valid capacity provider and try again.",
       );
     }
   }
@@ -117,15 +119,25 @@ export function validateStrategy(
   }));
 }
 
-type Include = "ATTACHMENTS" | "CONFIGURATIONS" | "SETTINGS" | "STATISTICS" | "TAGS";
+const CLUSTER_FIELDS = ["ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"] as const;
+type Include = (typeof CLUSTER_FIELDS)[number];
+
+/** DescribeClusters' `include`: only the model's ClusterField values (SDKs do not check enums). */
+function includeOf(values: readonly string[] | undefined): ReadonlySet<Include> {
+  for (const v of values ?? []) {
+    if (!(CLUSTER_FIELDS as readonly string[]).includes(v)) {
+      throw new AwsError(Errors.InvalidParameter, `include should be one of [${CLUSTER_FIELDS.join(",")}]`);
+    }
+  }
+  return new Set(values as Include[] | undefined);
+}
 
 export function renderCluster(
   rec: ClusterRecord,
   counts: ClusterCounts,
-  include: ReadonlySet<Include | "ALL">,
+  include: ReadonlySet<Include>,
 ): Cluster {
-  const all = include.has("ALL");
-  const has = (i: Include) => all || include.has(i);
+  const has = (i: Include) => include.has(i);
   const cluster: Cluster = {
     clusterArn: rec.arn,
     clusterName: rec.name,
@@ -160,12 +172,7 @@ export function renderCluster(
 /** What Create/Update/Delete responses carry: everything but statistics and attachments. */
 const ALL: ReadonlySet<Include> = new Set<Include>(["TAGS", "SETTINGS", "CONFIGURATIONS"]);
 
-async function describeOne(
-  tx: ReadTx,
-  ctx: RequestContext,
-  name: string,
-  include: ReadonlySet<Include | "ALL">,
-) {
+async function describeOne(tx: ReadTx, ctx: RequestContext, name: string, include: ReadonlySet<Include>) {
   const rec = await getCluster(tx, ctx.region, name);
   if (!rec) return undefined;
   return renderCluster(rec.value, await clusterCounts(tx, ctx.region, name), include);
@@ -216,7 +223,7 @@ export function clusterHandlers(store: Store) {
         arn: clusterArn(ctx, name),
         status: "ACTIVE",
         createdAt: ctx.now,
-        settings: settings.length > 0 ? settings : [{ name: "containerInsights", value: "disabled" }],
+        settings: settings.length > 0 ? settings : await defaultSettings(tx, ctx),
         ...(input.configuration ? { configuration: input.configuration } : {}),
         ...(input.serviceConnectDefaults?.namespace
           ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } }
@@ -231,7 +238,7 @@ export function clusterHandlers(store: Store) {
   };
 
   const describeClusters: Handler<DescribeClustersRequest, DescribeClustersResponse> = async (input, ctx) => {
-    const include = new Set<Include | "ALL">((input.include ?? []) as Include[]);
+    const include = includeOf(input.include);
     const ids = input.clusters ?? ["default"];
     if (ids.length > 100) throw new AwsError(Errors.InvalidParameter, "clusters can have at most 100 items.");
     return store.read(async (tx) => {
@@ -355,6 +362,13 @@ export function clusterHandlers(store: Store) {
     PutClusterCapacityProviders: putClusterCapacityProviders,
     DeleteCluster: deleteCluster,
   };
+}
+
+/** Without settings, Container Insights follows the caller's containerInsights account setting. */
+async function defaultSettings(tx: ReadTx, ctx: RequestContext): Promise<ClusterSetting[]> {
+  const { region, accountId, principal } = ctx;
+  const insights = await effectiveAccountSetting(tx, region, accountId, principal.arn, "containerInsights");
+  return [{ name: "containerInsights", value: insights.value }];
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
