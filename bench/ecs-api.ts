@@ -109,7 +109,9 @@ function row(name: string, s: LatencyStats) {
 
 async function main() {
   const dir = await tempDir("berth-bench-");
-  const berth = await spawnBerth(["--port", "0", "--data-dir", dir], { BERTH_LOG_LEVEL: "warn" });
+  const berth = await spawnBerth(["--port", "0", "--data-dir", dir, "--no-agent"], {
+    BERTH_LOG_LEVEL: "warn",
+  });
   const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
   const client = (endpoint: string) =>
     new ECSClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });

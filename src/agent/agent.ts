@@ -146,6 +146,19 @@ export class Agent {
   }
 
   /**
+   * Remove everything this agent put on the host — containers, volumes, network — and stop.
+   * For tests and for a host leaving Berth for good; a plain stop leaves tasks running.
+   */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await this.polling?.catch(() => undefined);
+    const id = this.reg?.instanceId;
+    if (!id) return;
+    await this.removeContainersOf(id);
+    await this.opts.network.teardown(id);
+  }
+
+  /**
    * Forget everything (after `berth reset` wiped the control plane): stop and remove this agent's
    * containers and register as a new instance.
    */
@@ -153,7 +166,10 @@ export class Agent {
     const old = this.reg?.instanceId;
     await this.stop();
     await this.polling?.catch(() => undefined);
-    if (old) await this.removeContainersOf(old);
+    if (old) {
+      await this.removeContainersOf(old);
+      await this.opts.network.teardown(old);
+    }
     this.runners.clear();
     this.pendingReports.clear();
     this.digest = undefined;
@@ -207,7 +223,7 @@ export class Agent {
         dockerVersion: `DockerVersion: ${info.version}`,
       },
     };
-    let res;
+    let res: Awaited<ReturnType<Session["register"]>> | undefined;
     const previous = this.state.containerInstanceArn;
     if (previous && this.state.instanceToken) {
       try {

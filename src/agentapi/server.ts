@@ -104,8 +104,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   function locate(arn: string): { region: string; cluster: string; id: string } | undefined {
     const a = parseArn(arn);
     const parts = a?.resource.split("/") ?? [];
-    if (!a || a.service !== "ecs" || parts[0] !== "container-instance" || parts.length !== 3)
-      return undefined;
+    if (a?.service !== "ecs" || parts[0] !== "container-instance" || parts.length !== 3) return undefined;
     return { region: a.region, cluster: parts[1]!, id: parts[2]! };
   }
 
@@ -146,7 +145,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken))
         throw new HttpError(401, "wrong join token");
       let cluster = (await getCluster(tx, body.region, body.cluster))?.value;
-      if (!cluster || cluster.status !== "ACTIVE") {
+      if (cluster?.status !== "ACTIVE") {
         if (body.cluster !== "default")
           throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
         // Like the ECS agent, joining the default cluster creates it.

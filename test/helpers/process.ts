@@ -71,3 +71,29 @@ export async function spawnBerth(
     },
   };
 }
+
+/**
+ * Remove what the in-process agent of a Berth that ran from `dataDir` leaves on the host on purpose
+ * (tasks outlive Berth): its containers, volumes, bridge network and endpoint route. Tests call it
+ * so Docker's address pools are not used up.
+ */
+export async function removeAgentLeftovers(dataDir: string): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  const { DockerRuntime } = await import("../../src/agent/runtime/docker-runtime.js");
+  const { removeBridge, unrouteEndpoint } = await import("../../src/agent/network/bridge.js");
+  let arn: string | undefined;
+  try {
+    arn = (
+      JSON.parse(await readFile(`${dataDir}/agent/agent.json`, "utf8")) as { containerInstanceArn?: string }
+    ).containerInstanceArn;
+  } catch {
+    return;
+  }
+  if (!arn) return;
+  const id = arn.slice(arn.lastIndexOf("/") + 1);
+  const rt = new DockerRuntime();
+  for (const c of await rt.list({ "berth.instance": id })) await rt.remove(c.id);
+  for (const v of await rt.listVolumes({ "berth.instance": id })) await rt.removeVolume(v);
+  await unrouteEndpoint(`brb${id.slice(0, 12)}`).catch(() => undefined);
+  await removeBridge(id);
+}

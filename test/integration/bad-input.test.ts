@@ -270,7 +270,13 @@ describe("bad input", () => {
     });
 
     it("an ECS operation Berth does not implement is NotImplementedException naming it, never an empty success", async () => {
-      for (const op of ["CreateService", "RunTask", "ListServices", "RegisterContainerInstance"]) {
+      // Operations Berth has no reason to implement (ECS Exec, agent-internal and gateway APIs).
+      for (const op of [
+        "ExecuteCommand",
+        "SubmitAttachmentStateChanges",
+        "CreateExpressGatewayService",
+        "RegisterContainerInstance",
+      ]) {
         const body = await expectError(ecsJson(op, {}), 501, "NotImplementedException");
         assert.match(body.message, new RegExp(`\\b${op}\\b`));
       }
@@ -445,7 +451,8 @@ describe("bad input", () => {
           ],
         }),
         400,
-        "InvalidParameterException",
+        // The ECS model declares LimitExceededException for TagResource going over the limit.
+        "LimitExceededException",
       );
       const tags = (await ecsJson("ListTagsForResource", { resourceArn: arn })).json() as { tags: unknown[] };
       assert.equal(tags.tags.length, 49);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateClusterCommand, ECSClient, ListClustersCommand } from "@aws-sdk/client-ecs";
 import { runAws, tempDir } from "../helpers/berth.js";
-import { type BerthProcess, repoRoot, spawnBerth } from "../helpers/process.js";
+import { type BerthProcess, removeAgentLeftovers, repoRoot, spawnBerth } from "../helpers/process.js";
 
 function berthCli(
   args: string[],
@@ -35,6 +35,7 @@ describe("bin/berth up", () => {
   });
   after(async () => {
     await berth.stop();
+    await removeAgentLeftovers(dir);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -73,7 +74,12 @@ describe("bin/berth up", () => {
       maxAttempts: 1,
     });
     await ecs.send(new CreateClusterCommand({ clusterName: "before-reset" }));
-    assert.equal((await ecs.send(new ListClustersCommand({}))).clusterArns?.length, 1);
+    const names = async () =>
+      ((await ecs.send(new ListClustersCommand({}))).clusterArns ?? [])
+        .map((a) => a.slice(a.lastIndexOf("/") + 1))
+        .sort();
+    // The in-process agent joined the default cluster (creating it) when Berth started.
+    assert.deepEqual(await names(), ["before-reset", "default"]);
 
     const bad = await berthCli(["reset", "--endpoint", berth.url, "--data-dir", dir], {
       BERTH_ACCESS_KEY_ID: "AKIAWRONGWRONGWRONG0",
@@ -81,11 +87,12 @@ describe("bin/berth up", () => {
     });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /UnrecognizedClientException/);
-    assert.equal((await ecs.send(new ListClustersCommand({}))).clusterArns?.length, 1);
+    assert.deepEqual(await names(), ["before-reset", "default"]);
 
     const ok = await berthCli(["reset", "--endpoint", berth.url, "--data-dir", dir]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual((await ecs.send(new ListClustersCommand({}))).clusterArns, []);
+    // Everything is gone; the agent has joined again as a new instance of a new default cluster.
+    assert.deepEqual(await names(), ["default"]);
   });
 });
 
@@ -93,10 +100,10 @@ describe("berth configuration", () => {
   it("reuses the credentials stored in the data dir across restarts", async () => {
     const dir = await tempDir();
     try {
-      const first = await spawnBerth(["--port", "0", "--data-dir", dir]);
+      const first = await spawnBerth(["--port", "0", "--data-dir", dir, "--no-agent"]);
       await first.stop();
       const stored = await readFile(join(dir, "credentials.json"), "utf8");
-      const second = await spawnBerth(["--port", "0", "--data-dir", dir]);
+      const second = await spawnBerth(["--port", "0", "--data-dir", dir, "--no-agent"]);
       await second.stop();
       assert.equal(await readFile(join(dir, "credentials.json"), "utf8"), stored);
       assert.match(second.stdout(), /Credentials \(data-dir\)/);
@@ -109,7 +116,7 @@ describe("berth configuration", () => {
   it("takes credentials, region, account and port from the environment", async () => {
     const dir = await tempDir();
     try {
-      const b = await spawnBerth([], {
+      const b = await spawnBerth(["--no-agent"], {
         BERTH_PORT: "0",
         BERTH_DATA_DIR: dir,
         BERTH_REGION: "eu-west-2",

@@ -21,7 +21,7 @@ describe("durability", () => {
   it("keeps every acknowledged write across kill -9", { timeout: 120_000 }, async () => {
     const dir = await tempDir();
     try {
-      const first = await spawnBerth(["--port", "0", "--data-dir", dir]);
+      const first = await spawnBerth(["--port", "0", "--data-dir", dir, "--no-agent"]);
       const creds = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
       const client = (url: string) =>
         new ECSClient({ endpoint: url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
@@ -65,7 +65,7 @@ describe("durability", () => {
       stop = true;
       await Promise.all(workers);
 
-      const second = await spawnBerth(["--port", "0", "--data-dir", dir]);
+      const second = await spawnBerth(["--port", "0", "--data-dir", dir, "--no-agent"]);
       try {
         const ecs2 = client(second.url);
         for (let i = 0; i < ackedClusters.length; i += 100) {

@@ -393,7 +393,7 @@ export class TaskRunner {
   }
 
   private bindings(s: ContainerState | undefined): NetworkBindingReport[] | undefined {
-    if (!s || s.status !== "running") return undefined;
+    if (s?.status !== "running") return undefined;
     return s.ports.map((p) => ({
       bindIP: p.hostIp || "0.0.0.0",
       containerPort: p.containerPort,

@@ -86,7 +86,9 @@ export class DockerRuntime implements ContainerRuntime {
     for (const p of spec.ports) {
       const key = `${p.containerPort}/${p.protocol}`;
       exposed[key] = {};
-      (bindings[key] ??= []).push({ HostIp: p.hostIp ?? "", HostPort: p.hostPort ? String(p.hostPort) : "" });
+      const list = bindings[key] ?? [];
+      list.push({ HostIp: p.hostIp ?? "", HostPort: p.hostPort ? String(p.hostPort) : "" });
+      bindings[key] = list;
     }
     const hc = spec.healthCheck;
     const options: Docker.ContainerCreateOptions = {

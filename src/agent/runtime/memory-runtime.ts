@@ -145,7 +145,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   async stop(id: string, timeoutSec: number): Promise<void> {
     const c = this.containers.get(id);
-    if (!c || c.state.status !== "running") return;
+    if (c?.state.status !== "running") return;
     const ignoresTerm = c.spec.command?.[0] === "fake:ignore-term";
     if (ignoresTerm && timeoutSec > 0) {
       await new Promise((r) => setTimeout(r, Math.min(timeoutSec * 1000, 50)));
@@ -155,7 +155,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   async kill(id: string, signal = "SIGKILL"): Promise<void> {
     const c = this.containers.get(id);
-    if (!c || c.state.status !== "running") return;
+    if (c?.state.status !== "running") return;
     if (signal === "SIGTERM" && c.spec.command?.[0] === "fake:ignore-term") return;
     this.finish(c, signal === "SIGTERM" ? 143 : 137, false);
   }

@@ -33,8 +33,7 @@ import { cut, pageOf } from "./paging.js";
 export function parseInstanceRef(s: Scope, ref: string): { id: string; cluster?: string } | undefined {
   if (!ref.startsWith("arn:")) return /^[a-f0-9]{32}$/.test(ref) ? { id: ref } : undefined;
   const arn = parseArn(ref);
-  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId)
-    return undefined;
+  if (arn?.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId) return undefined;
   const parts = arn.resource.split("/");
   if (parts[0] !== "container-instance") return undefined;
   if (parts.length === 3) return { cluster: parts[1]!, id: parts[2]! };
@@ -95,7 +94,7 @@ async function requireCluster(
 ): Promise<string> {
   const name = clusterName(ctx, identifier);
   const c = await getCluster(tx, ctx.region, name);
-  if (!c || c.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
+  if (c?.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
   return name;
 }
 

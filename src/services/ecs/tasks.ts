@@ -227,8 +227,7 @@ async function launch(
 function taskId(s: Scope, ref: string): { id: string; cluster?: string } | undefined {
   if (!ref.startsWith("arn:")) return /^[A-Za-z0-9-]{1,64}$/.test(ref) ? { id: ref } : undefined;
   const arn = parseArn(ref);
-  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId)
-    return undefined;
+  if (arn?.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId) return undefined;
   const parts = arn.resource.split("/");
   if (parts[0] !== "task") return undefined;
   return parts.length === 3
