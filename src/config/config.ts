@@ -18,6 +18,10 @@ export interface Config {
   readonly logLevel: Level;
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes. */
   readonly durability: "FULL" | "NORMAL";
+  /** How long after its last call an agent counts as disconnected. */
+  readonly agentTimeoutMs: number;
+  /** How long STOPPED tasks stay describable. */
+  readonly stoppedTaskRetentionMs: number;
 }
 
 export const DEFAULT_PORT = 4747;
@@ -59,6 +63,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
   const durability = (env.BERTH_DURABILITY ?? "FULL").toUpperCase();
   if (durability !== "FULL" && durability !== "NORMAL")
     throw new ConfigError("BERTH_DURABILITY must be FULL or NORMAL");
+  const ms = (name: string, fallback: number) => {
+    const text = env[name];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1000) throw new ConfigError(`${name} must be a whole number of milliseconds, at least 1000`);
+    return n;
+  };
   return Object.freeze({
     host: pick(flags.host, "BERTH_HOST", "127.0.0.1"),
     port,
@@ -69,5 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     secretAccessKey,
     logLevel: logLevel as Level,
     durability,
+    agentTimeoutMs: ms("BERTH_AGENT_TIMEOUT_MS", 60_000),
+    stoppedTaskRetentionMs: ms("BERTH_STOPPED_TASK_RETENTION_MS", 60 * 60 * 1000),
   });
 }

@@ -23,6 +23,7 @@ import type { Store } from "../state/store.js";
 import { type LocalAgentOptions, localAgent } from "./agent-component.js";
 import type { RootCredentials } from "./credentials.js";
 import { internalRoutes } from "./internal-routes.js";
+import { taskJanitor } from "../control/task-janitor.js";
 
 export interface BuildOptions {
   config: Config;
@@ -37,6 +38,10 @@ export interface BuildOptions {
   joinToken?: string;
   /** Run an agent in-process (`berth up` does); false for a control plane only. */
   agent?: LocalAgentOptions | false;
+  /** How long after its last call an agent counts as disconnected (default 60 s). */
+  agentTimeoutMs?: number;
+  /** How long STOPPED tasks stay describable (default 1 h). */
+  stoppedTaskRetentionMs?: number;
 }
 
 /**
@@ -80,7 +85,7 @@ export function build(opts: BuildOptions): Berth {
   const theStore = store;
   const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
   const services: ServiceDefinition[] = [
-    ecsService({ store: theStore, accountId: config.accountId }),
+    ecsService({ store: theStore, accountId: config.accountId, agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs }),
     stsService(),
   ];
   const components: Component[] = [];
@@ -101,6 +106,15 @@ export function build(opts: BuildOptions): Berth {
     logs: logSink,
   });
   components.push({ name: "agent-api", stop: async () => agentRoute.close() });
+  components.push(
+    taskJanitor({
+      store: theStore,
+      clock,
+      log,
+      retentionMs: opts.stoppedTaskRetentionMs ?? config.stoppedTaskRetentionMs,
+      agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+    }),
+  );
   const agentComponent =
     opts.agent === false || opts.agent === undefined
       ? undefined

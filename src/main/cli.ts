@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "../config/config.js";
 import { build, VERSION } from "./build.js";
 import { loadRootCredentials } from "./credentials.js";
 import { loadJoinToken } from "./join-token.js";
+import { AGENT_USAGE, agentCommand } from "./agent-command.js";
 import { resetCommand } from "./reset-command.js";
 
 const USAGE = `usage: berth <command> [options]
@@ -15,8 +16,8 @@ commands:
   up       run Berth in the foreground
            --port N (BERTH_PORT, default 4747)   --host ADDR (BERTH_HOST, default 127.0.0.1)
            --data-dir DIR (BERTH_DATA_DIR, default ~/.berth)   --region R (BERTH_REGION, default us-east-1)
-           --log-level debug|info|warn|error (BERTH_LOG_LEVEL)
-  reset    wipe all state of a running Berth (signed with the root credentials)
+           --log-level debug|info|warn|error (BERTH_LOG_LEVEL)   --no-agent (control plane only)
+${AGENT_USAGE}  reset    wipe all state of a running Berth (signed with the root credentials)
            --endpoint URL (default http://127.0.0.1:<port>)   --data-dir DIR   --region R
   version  print the version
 `;
@@ -26,6 +27,8 @@ function banner(
   region: string,
   accountId: string,
   creds: { accessKeyId: string; secretAccessKey: string; source: string },
+  joinToken: string,
+  agent: boolean,
 ): string {
   const e = `aws --endpoint-url ${url}`;
   return `
@@ -42,6 +45,9 @@ Try:
   ${e} ecs register-task-definition --family web \\
       --container-definitions '[{"name":"web","image":"busybox","memory":64,"essential":true}]'
   ${e} ecs list-task-definitions
+
+${agent ? "This host is a container instance of cluster default. " : ""}Join another host (or another agent on this one):
+  bin/berth agent --control-plane ${url} --token ${joinToken} --cluster default --name <name>
 `;
 }
 
@@ -62,7 +68,7 @@ async function up(args: string[]): Promise<void> {
   const joinToken = await loadJoinToken(config.dataDir, process.env.BERTH_JOIN_TOKEN);
   const berth = build({ config, credentials, joinToken, agent: values["no-agent"] ? false : {} });
   const url = await berth.listen();
-  process.stdout.write(banner(url, config.region, config.accountId, credentials));
+  process.stdout.write(banner(url, config.region, config.accountId, credentials, joinToken, !values["no-agent"]));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -83,6 +89,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "up":
         await up(rest);
+        return -1; // keep running
+      case "agent":
+        await agentCommand(rest);
         return -1; // keep running
       case "reset":
         return await resetCommand(rest);

@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/config.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, silentLogger } from "../../src/lib/log.js";
+import type { LocalAgentOptions } from "../../src/main/agent-component.js";
 import { type Berth, build } from "../../src/main/build.js";
 
 export interface Credentials {
@@ -34,9 +35,17 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export async function startBerth(
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
-): Promise<TestBerth> {
+export interface StartOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+  /** Run the in-process agent on the real Docker engine (true), or with these options. */
+  agent?: boolean | LocalAgentOptions;
+  agentTimeoutMs?: number;
+  stoppedTaskRetentionMs?: number;
+  joinToken?: string;
+}
+
+export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
   const dataDir = await tempDir();
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
   const config = loadConfig({
@@ -52,6 +61,10 @@ export async function startBerth(
     log,
     strictOutput: true,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    agent: opts.agent === true ? {} : opts.agent || false,
+    ...(opts.agentTimeoutMs !== undefined ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
+    ...(opts.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs } : {}),
+    ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
@@ -69,6 +82,8 @@ export async function startBerth(
     ecs: (o) => new ECSClient(clientOpts(o)),
     sts: (o) => new STSClient(clientOpts(o)),
     async close() {
+      // An agent leaves its tasks running on purpose; tests remove everything it made.
+      await berth.agent()?.destroy();
       await berth.close();
       await rm(dataDir, { recursive: true, force: true });
     },

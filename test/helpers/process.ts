@@ -77,7 +77,7 @@ export async function spawnBerth(
  * (tasks outlive Berth): its containers, volumes, bridge network and endpoint route. Tests call it
  * so Docker's address pools are not used up.
  */
-export async function removeAgentLeftovers(dataDir: string): Promise<void> {
+export async function removeAgentLeftovers(dataDir: string, agentDir = `${dataDir}/agent`): Promise<void> {
   const { readFile } = await import("node:fs/promises");
   const { DockerRuntime } = await import("../../src/agent/runtime/docker-runtime.js");
   const { removeBridge, unrouteEndpoint } = await import("../../src/agent/network/bridge.js");

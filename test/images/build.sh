@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test images from Debian's busybox-static; nothing is pulled from a registry.
 #   berth-test/busybox        busybox with its applets on PATH
-#   berth-test/http           httpd on $PORT (default 8080): / answers the hostname, /health answers ok
+#   berth-test/http           httpd on $PORT (default 8080): / answers the hostname, /health answers ok;
+#                             exits 0 on SIGTERM
 #   berth-test/crasher        prints a line, waits $CRASH_AFTER seconds (default 1), exits $EXIT_CODE (default 3)
 #   berth-test/flipper        healthy (file /tmp/healthy) for $HEALTHY_FOR seconds, then unhealthy
 #   berth-test/ignore-term    ignores SIGTERM; only SIGKILL ends it
@@ -31,7 +32,7 @@ build() {
   printf 'FROM berth-test/busybox:latest\n%s\nCMD ["sh", "-c", %s]\n' "$extra" "$cmd" > "$ctx/Dockerfile.$name"
   $docker build -q --label "berth.test-images=$hash" -t "berth-test/$name:latest" -f "$ctx/Dockerfile.$name" "$ctx" >/dev/null
 }
-build http '"echo ok > /www/health; hostname > /www/index.html; env > /www/env; exec httpd -f -v -p ${PORT:-8080} -h /www"' 'EXPOSE 8080'
+build http '"echo ok > /www/health; hostname > /www/index.html; env > /www/env; httpd -f -v -p ${PORT:-8080} -h /www & pid=$!; trap \"kill $pid; exit 0\" TERM; wait $pid"' 'EXPOSE 8080'
 build crasher '"echo crashing in ${CRASH_AFTER:-1}s; sleep ${CRASH_AFTER:-1}; echo exiting ${EXIT_CODE:-3} >&2; exit ${EXIT_CODE:-3}"'
 build flipper '"touch /tmp/healthy; echo healthy; sleep ${HEALTHY_FOR:-2}; rm -f /tmp/healthy; echo unhealthy; exec sleep 3600"'
 build ignore-term '"trap \"echo got SIGTERM, ignoring\" TERM; echo started; while true; do sleep 1; done"'

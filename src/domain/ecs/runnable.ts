@@ -5,6 +5,18 @@
 import type { StoredTaskDefinition } from "./task-definition.js";
 
 const HONOURED_LOG_DRIVERS = new Set(["awslogs", "json-file"]);
+/** awslogs options the agent honours (endpoint and credentials options point at Berth anyway). */
+const AWSLOGS_OPTIONS = new Set([
+  "awslogs-group",
+  "awslogs-region",
+  "awslogs-stream-prefix",
+  "awslogs-create-group",
+  "awslogs-endpoint",
+  "awslogs-credentials-endpoint",
+  "mode",
+  "max-buffer-size",
+]);
+const JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {

@@ -48,6 +48,7 @@ export async function renderInstance(
   rec: StoredRecord<ContainerInstanceRecord>,
   now: number,
   withTags: boolean,
+  agentTimeoutMs: number,
 ): Promise<ContainerInstance> {
   const i = rec.value;
   const tasks = await tasksOnInstance(tx, region, i.cluster, i.id);
@@ -77,7 +78,7 @@ export async function renderInstance(
     remainingResources: resourceList(left.cpu, left.memory, left.tcp, left.udp),
     registeredResources: resourceList(base.cpu, base.memory, base.reservedTcp, base.reservedUdp),
     status: i.status,
-    agentConnected: i.status !== "INACTIVE" && isConnected(i, now),
+    agentConnected: i.status !== "INACTIVE" && isConnected(i, now, agentTimeoutMs),
     runningTasksCount: running,
     pendingTasksCount: pending,
     attributes: i.attributes,
@@ -98,7 +99,7 @@ async function requireCluster(
   return name;
 }
 
-export function containerInstanceHandlers(store: Store) {
+export function containerInstanceHandlers(store: Store, opts: { agentTimeoutMs: number }) {
   const list: Handler<ListContainerInstancesRequest, ListContainerInstancesResponse> = (input, ctx) => {
     const page = pageOf("ListContainerInstances", input);
     if (input.filter !== undefined) {
@@ -145,7 +146,7 @@ export function containerInstanceHandlers(store: Store) {
             ? await getInstance(tx, ctx.region, cluster, parsed.id)
             : undefined;
         if (!rec) failures.push({ arn: ref, reason: "MISSING" });
-        else containerInstances.push(await renderInstance(tx, ctx.region, rec, ctx.now, withTags));
+        else containerInstances.push(await renderInstance(tx, ctx.region, rec, ctx.now, withTags, opts.agentTimeoutMs));
       }
       return { containerInstances, failures };
     });
@@ -182,7 +183,7 @@ export function containerInstanceHandlers(store: Store) {
       }
       const next: ContainerInstanceRecord = { ...rec.value, status: "INACTIVE" };
       const stored = await putInstance(tx, ctx.region, next, rec.version);
-      return { containerInstance: await renderInstance(tx, ctx.region, stored, ctx.now, false) };
+      return { containerInstance: await renderInstance(tx, ctx.region, stored, ctx.now, false, opts.agentTimeoutMs) };
     });
 
   return {

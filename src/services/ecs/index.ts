@@ -3,7 +3,7 @@ import * as sdk from "@aws-sdk/client-ecs";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import { getCluster } from "../../state/ecs/clusters.js";
-import { getInstance } from "../../state/ecs/container-instances.js";
+import { AGENT_TIMEOUT_MS, getInstance } from "../../state/ecs/container-instances.js";
 import { getTask } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
@@ -17,6 +17,8 @@ import { taskHandlers } from "./tasks.js";
 export interface EcsDeps {
   store: Store;
   accountId: string;
+  /** How long after its last call an agent counts as disconnected (default 60 s). */
+  agentTimeoutMs?: number;
 }
 
 let model: ServiceModel | undefined;
@@ -25,6 +27,7 @@ export const ecsModel = () => (model ??= new ServiceModel(sdk));
 
 export function ecsService(deps: EcsDeps): ServiceDefinition {
   const { store } = deps;
+  const agentTimeoutMs = deps.agentTimeoutMs ?? AGENT_TIMEOUT_MS;
   const taggable = {
     cluster: {
       async find(tx: Parameters<typeof getCluster>[0], region: string, name: string) {
@@ -73,8 +76,8 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...taskDefinitionHandlers(store),
       ...tagHandlers(store, taggable),
       ...accountSettingHandlers(store),
-      ...taskHandlers(store),
-      ...containerInstanceHandlers(store),
+      ...taskHandlers(store, { agentTimeoutMs }),
+      ...containerInstanceHandlers(store, { agentTimeoutMs }),
     },
   };
 }

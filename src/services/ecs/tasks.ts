@@ -107,6 +107,7 @@ async function candidates(
   region: string,
   cluster: string,
   now: number,
+  agentTimeoutMs: number,
   only?: ReadonlySet<string>,
 ): Promise<{ list: Candidate[]; all: StoredRecord<ContainerInstanceRecord>[] }> {
   const all = await listInstances(tx, region, cluster);
@@ -130,7 +131,7 @@ async function candidates(
       id: i.id,
       arn: i.arn,
       status: i.status,
-      connected: isConnected(i, now),
+      connected: isConnected(i, now, agentTimeoutMs),
       attributes: new Map(i.attributes.map((a) => [a.name!, a.value])),
       remaining: remaining(
         {
@@ -237,7 +238,12 @@ function taskId(s: Scope, ref: string): { id: string; cluster?: string } | undef
       : undefined;
 }
 
-export function taskHandlers(store: Store) {
+export interface TaskHandlerOptions {
+  /** How long after its last call an agent counts as disconnected. */
+  agentTimeoutMs: number;
+}
+
+export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
   const runTask: Handler<RunTaskRequest, RunTaskResponse> = async (input, ctx) => {
     const count = input.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid("count must be between 1 and 10.");
@@ -277,7 +283,7 @@ export function taskHandlers(store: Store) {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
-      const { list, all } = await candidates(tx, ctx.region, cluster.name, ctx.now);
+      const { list, all } = await candidates(tx, ctx.region, cluster.name, ctx.now, opts.agentTimeoutMs);
       if (all.filter((r) => r.value.status !== "INACTIVE").length === 0)
         throw invalid("No Container Instances were found in your cluster.");
       const placement = placeTasks(
@@ -321,7 +327,7 @@ export function taskHandlers(store: Store) {
         if (!rec || rec.value.status === "INACTIVE") failures.push({ arn: ref, reason: "MISSING" });
         else ids.add(rec.value.id);
       }
-      const { list } = await candidates(tx, ctx.region, cluster.name, ctx.now, ids);
+      const { list } = await candidates(tx, ctx.region, cluster.name, ctx.now, opts.agentTimeoutMs, ids);
       for (const c of list) {
         const one = placeTasks(
           1,
