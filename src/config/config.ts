@@ -67,7 +67,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     const text = env[name];
     if (text === undefined) return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1000) throw new ConfigError(`${name} must be a whole number of milliseconds, at least 1000`);
+    if (!Number.isInteger(n) || n < 1000)
+      throw new ConfigError(`${name} must be a whole number of milliseconds, at least 1000`);
     return n;
   };
   return Object.freeze({

@@ -7,8 +7,8 @@
  * version so a concurrent change wins.
  */
 import type { Clock } from "../lib/clock.js";
-import { startLoop, type Loop } from "../lib/loop.js";
 import type { Logger } from "../lib/log.js";
+import { type Loop, startLoop } from "../lib/loop.js";
 import type { Component } from "../main/build.js";
 import { type ContainerInstanceRecord, isConnected } from "../state/ecs/container-instances.js";
 import { K } from "../state/ecs/kinds.js";
@@ -39,7 +39,9 @@ export function janitorPlan(
       continue;
     }
     if (t.desiredStatus !== "STOPPED") continue;
-    const inst = rec.value.instanceId ? instances.get(`${rec.value.cluster}/${rec.value.instanceId}`) : undefined;
+    const inst = rec.value.instanceId
+      ? instances.get(`${rec.value.cluster}/${rec.value.instanceId}`)
+      : undefined;
     const orphaned = !inst || (inst.status === "INACTIVE" && !isConnected(inst, now, opts.agentTimeoutMs));
     if (!orphaned) continue;
     plan.settle.push({
@@ -61,7 +63,9 @@ export function janitorPlan(
   return plan;
 }
 
-export function taskJanitor(opts: JanitorOptions & { store: Store; clock: Clock; log: Logger; intervalMs?: number }): Component & { kick(): Promise<void> } {
+export function taskJanitor(
+  opts: JanitorOptions & { store: Store; clock: Clock; log: Logger; intervalMs?: number },
+): Component & { kick(): Promise<void> } {
   let loop: Loop | undefined;
   const tick = async (now: number) => {
     await opts.store.write(async (tx) => {
@@ -87,7 +91,14 @@ export function taskJanitor(opts: JanitorOptions & { store: Store; clock: Clock;
   return {
     name: "task-janitor",
     async start() {
-      loop = startLoop({ name: "task-janitor", intervalMs: opts.intervalMs ?? 60_000, clock: opts.clock, log: opts.log, tick, immediate: false });
+      loop = startLoop({
+        name: "task-janitor",
+        intervalMs: opts.intervalMs ?? 60_000,
+        clock: opts.clock,
+        log: opts.log,
+        tick,
+        immediate: false,
+      });
     },
     async stop() {
       await loop?.stop();

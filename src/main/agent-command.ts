@@ -43,7 +43,8 @@ export async function agentCommand(args: string[]): Promise<void> {
     },
   });
   const controlPlane = values["control-plane"];
-  if (!controlPlane || !/^https?:\/\//.test(controlPlane)) throw new ConfigError("--control-plane URL is required");
+  if (!controlPlane || !/^https?:\/\//.test(controlPlane))
+    throw new ConfigError("--control-plane URL is required");
   const token = values.token ?? process.env.BERTH_JOIN_TOKEN;
   if (!token) throw new ConfigError("--token (or BERTH_JOIN_TOKEN) is required; berth up prints it");
   const name = values.name ?? hostname();
@@ -62,7 +63,10 @@ export async function agentCommand(args: string[]): Promise<void> {
   });
   const pull = values["image-pull-behavior"];
   if (pull !== undefined && !PULL.has(pull)) throw new ConfigError(`invalid --image-pull-behavior: ${pull}`);
-  const log = createLogger({ level: (values["log-level"] ?? process.env.BERTH_LOG_LEVEL ?? "info") as Level, base: { component: "agent" } });
+  const log = createLogger({
+    level: (values["log-level"] ?? process.env.BERTH_LOG_LEVEL ?? "info") as Level,
+    base: { component: "agent" },
+  });
   const cpu = num("--cpu", values.cpu);
   const memoryMiB = num("--memory", values.memory);
   const agent = new Agent({

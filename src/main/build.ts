@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
+import { taskJanitor } from "../control/task-janitor.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { rootIdentity } from "../identity/identity.js";
 import { type Clock, systemClock } from "../lib/clock.js";
@@ -23,7 +24,6 @@ import type { Store } from "../state/store.js";
 import { type LocalAgentOptions, localAgent } from "./agent-component.js";
 import type { RootCredentials } from "./credentials.js";
 import { internalRoutes } from "./internal-routes.js";
-import { taskJanitor } from "../control/task-janitor.js";
 
 export interface BuildOptions {
   config: Config;
@@ -85,7 +85,11 @@ export function build(opts: BuildOptions): Berth {
   const theStore = store;
   const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
   const services: ServiceDefinition[] = [
-    ecsService({ store: theStore, accountId: config.accountId, agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs }),
+    ecsService({
+      store: theStore,
+      accountId: config.accountId,
+      agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+    }),
     stsService(),
   ];
   const components: Component[] = [];

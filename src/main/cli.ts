@@ -4,10 +4,10 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { AGENT_USAGE, agentCommand } from "./agent-command.js";
 import { build, VERSION } from "./build.js";
 import { loadRootCredentials } from "./credentials.js";
 import { loadJoinToken } from "./join-token.js";
-import { AGENT_USAGE, agentCommand } from "./agent-command.js";
 import { resetCommand } from "./reset-command.js";
 
 const USAGE = `usage: berth <command> [options]
@@ -68,7 +68,9 @@ async function up(args: string[]): Promise<void> {
   const joinToken = await loadJoinToken(config.dataDir, process.env.BERTH_JOIN_TOKEN);
   const berth = build({ config, credentials, joinToken, agent: values["no-agent"] ? false : {} });
   const url = await berth.listen();
-  process.stdout.write(banner(url, config.region, config.accountId, credentials, joinToken, !values["no-agent"]));
+  process.stdout.write(
+    banner(url, config.region, config.accountId, credentials, joinToken, !values["no-agent"]),
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

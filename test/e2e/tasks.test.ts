@@ -26,7 +26,11 @@ import { eventually, runAws, startBerth, type TestBerth } from "../helpers/berth
 const docker = promisify(execFile);
 let family = 0;
 
-async function dockerInspect(id: string): Promise<{ State: { StartedAt: string; FinishedAt: string; ExitCode: number; OOMKilled: boolean; Status: string } }> {
+async function dockerInspect(
+  id: string,
+): Promise<{
+  State: { StartedAt: string; FinishedAt: string; ExitCode: number; OOMKilled: boolean; Status: string };
+}> {
   const { stdout } = await docker("/usr/bin/docker", ["inspect", id]);
   return JSON.parse(stdout)[0];
 }
@@ -43,8 +47,17 @@ describe("tasks on Docker", () => {
     await b.close();
   });
 
-  async function register(containers: ContainerDefinition[], extra: Partial<RegisterTaskDefinitionCommandInput> = {}): Promise<string> {
-    const r = await ecs.send(new RegisterTaskDefinitionCommand({ family: `e2e-${process.pid}-${++family}`, containerDefinitions: containers, ...extra }));
+  async function register(
+    containers: ContainerDefinition[],
+    extra: Partial<RegisterTaskDefinitionCommandInput> = {},
+  ): Promise<string> {
+    const r = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: `e2e-${process.pid}-${++family}`,
+        containerDefinitions: containers,
+        ...extra,
+      }),
+    );
     return r.taskDefinition!.taskDefinitionArn!;
   }
 
@@ -58,7 +71,12 @@ describe("tasks on Docker", () => {
     return (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0]!;
   }
 
-  async function until(arn: string, pred: (t: Task) => boolean, what: string, timeoutMs = 30_000): Promise<Task> {
+  async function until(
+    arn: string,
+    pred: (t: Task) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<Task> {
     return eventually(
       async () => {
         const t = await describe1(arn);
@@ -69,8 +87,17 @@ describe("tasks on Docker", () => {
   }
 
   it("runs the AWS CLI flow: register, run, wait running, curl the dynamic port, stop, wait stopped", async () => {
-    const td = JSON.stringify([{ name: "web", image: "berth-test/http", memory: 64, portMappings: [{ containerPort: 8080 }] }]);
-    const reg = await runAws(b, ["ecs", "register-task-definition", "--family", `cli-${process.pid}`, "--container-definitions", td]);
+    const td = JSON.stringify([
+      { name: "web", image: "berth-test/http", memory: 64, portMappings: [{ containerPort: 8080 }] },
+    ]);
+    const reg = await runAws(b, [
+      "ecs",
+      "register-task-definition",
+      "--family",
+      `cli-${process.pid}`,
+      "--container-definitions",
+      td,
+    ]);
     assert.equal(reg.code, 0, reg.stderr);
     const ran = await runAws(b, ["ecs", "run-task", "--task-definition", `cli-${process.pid}`]);
     assert.equal(ran.code, 0, ran.stderr);
@@ -106,15 +133,32 @@ describe("tasks on Docker", () => {
   });
 
   it("serves the task metadata endpoint v4 and v3 inside the container", async () => {
-    const td = await register([{ name: "web", image: "berth-test/http", memory: 64, cpu: 128, portMappings: [{ containerPort: 8080 }] }], {
-      cpu: "256",
-      memory: "128",
-    });
+    const td = await register(
+      [
+        {
+          name: "web",
+          image: "berth-test/http",
+          memory: 64,
+          cpu: 128,
+          portMappings: [{ containerPort: 8080 }],
+        },
+      ],
+      {
+        cpu: "256",
+        memory: "128",
+      },
+    );
     const t = await run(td);
     const r = await until(t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING");
     const id = r.containers![0]!.runtimeId!;
     const get = async (path: string) => {
-      const { stdout } = await docker("/usr/bin/docker", ["exec", id, "sh", "-c", `wget -qO- "$ECS_CONTAINER_METADATA_URI_V4${path}"`]);
+      const { stdout } = await docker("/usr/bin/docker", [
+        "exec",
+        id,
+        "sh",
+        "-c",
+        `wget -qO- "$ECS_CONTAINER_METADATA_URI_V4${path}"`,
+      ]);
       return JSON.parse(stdout);
     };
     const task = await get("/task");
@@ -134,7 +178,13 @@ describe("tasks on Docker", () => {
     assert.ok(stats.memory_stats, "docker stats shape");
     const taskStats = await get("/task/stats");
     assert.ok(taskStats[id]);
-    const { stdout: v3 } = await docker("/usr/bin/docker", ["exec", id, "sh", "-c", 'wget -qO- "$ECS_CONTAINER_METADATA_URI/task"']);
+    const { stdout: v3 } = await docker("/usr/bin/docker", [
+      "exec",
+      id,
+      "sh",
+      "-c",
+      'wget -qO- "$ECS_CONTAINER_METADATA_URI/task"',
+    ]);
     assert.equal(JSON.parse(v3).TaskARN, t.taskArn);
     const { stdout: env } = await docker("/usr/bin/docker", ["exec", id, "env"]);
     assert.match(env, /ECS_CONTAINER_METADATA_URI_V4=http:\/\/169\.254\.170\.2\/v4\//);
@@ -144,7 +194,15 @@ describe("tasks on Docker", () => {
 
   it("stops the task when an essential container exits, with ECS's stop code and reason", async () => {
     const td = await register([
-      { name: "crash", image: "berth-test/crasher", memory: 32, environment: [{ name: "CRASH_AFTER", value: "0" }, { name: "EXIT_CODE", value: "3" }] },
+      {
+        name: "crash",
+        image: "berth-test/crasher",
+        memory: 32,
+        environment: [
+          { name: "CRASH_AFTER", value: "0" },
+          { name: "EXIT_CODE", value: "3" },
+        ],
+      },
       { name: "web", image: "berth-test/http", memory: 32, essential: false },
     ]);
     const t = await run(td);
@@ -159,20 +217,51 @@ describe("tasks on Docker", () => {
 
   it("orders containers by dependsOn, and fails the task when a SUCCESS dependency fails", async () => {
     const td = await register([
-      { name: "migrate", image: "berth-test/crasher", memory: 32, essential: false, environment: [{ name: "CRASH_AFTER", value: "1" }, { name: "EXIT_CODE", value: "0" }] },
-      { name: "web", image: "berth-test/http", memory: 32, dependsOn: [{ containerName: "migrate", condition: "SUCCESS" }] },
+      {
+        name: "migrate",
+        image: "berth-test/crasher",
+        memory: 32,
+        essential: false,
+        environment: [
+          { name: "CRASH_AFTER", value: "1" },
+          { name: "EXIT_CODE", value: "0" },
+        ],
+      },
+      {
+        name: "web",
+        image: "berth-test/http",
+        memory: 32,
+        dependsOn: [{ containerName: "migrate", condition: "SUCCESS" }],
+      },
     ]);
     const t = await run(td);
     const r = await until(t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING");
     const migrate = await dockerInspect(r.containers!.find((c) => c.name === "migrate")!.runtimeId!);
     const web = await dockerInspect(r.containers!.find((c) => c.name === "web")!.runtimeId!);
-    assert.ok(Date.parse(web.State.StartedAt) >= Date.parse(migrate.State.FinishedAt), "web starts after migrate succeeded");
+    assert.ok(
+      Date.parse(web.State.StartedAt) >= Date.parse(migrate.State.FinishedAt),
+      "web starts after migrate succeeded",
+    );
     assert.equal(r.containers!.find((c) => c.name === "migrate")!.exitCode, 0);
     await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
 
     const bad = await register([
-      { name: "migrate", image: "berth-test/crasher", memory: 32, essential: false, environment: [{ name: "CRASH_AFTER", value: "0" }, { name: "EXIT_CODE", value: "1" }] },
-      { name: "web", image: "berth-test/http", memory: 32, dependsOn: [{ containerName: "migrate", condition: "SUCCESS" }] },
+      {
+        name: "migrate",
+        image: "berth-test/crasher",
+        memory: 32,
+        essential: false,
+        environment: [
+          { name: "CRASH_AFTER", value: "0" },
+          { name: "EXIT_CODE", value: "1" },
+        ],
+      },
+      {
+        name: "web",
+        image: "berth-test/http",
+        memory: 32,
+        dependsOn: [{ containerName: "migrate", condition: "SUCCESS" }],
+      },
     ]);
     const t2 = await run(bad);
     const s = await until(t2.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
@@ -201,7 +290,9 @@ describe("tasks on Docker", () => {
   });
 
   it("SIGKILLs a container that ignores SIGTERM once stopTimeout has passed", async () => {
-    const td = await register([{ name: "stubborn", image: "berth-test/ignore-term", memory: 32, stopTimeout: 2 }]);
+    const td = await register([
+      { name: "stubborn", image: "berth-test/ignore-term", memory: 32, stopTimeout: 2 },
+    ]);
     const t = await run(td);
     await until(t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING");
     const started = Date.now();
@@ -212,7 +303,14 @@ describe("tasks on Docker", () => {
   });
 
   it("reports an out-of-memory kill as exit 137 with the OutOfMemoryError reason", async () => {
-    const td = await register([{ name: "hog", image: "berth-test/busybox", memory: 24, command: ["sh", "-c", "head -c 200m /dev/zero | tail > /dev/null"] }]);
+    const td = await register([
+      {
+        name: "hog",
+        image: "berth-test/busybox",
+        memory: 24,
+        command: ["sh", "-c", "head -c 200m /dev/zero | tail > /dev/null"],
+      },
+    ]);
     const t = await run(td);
     const s = await until(t.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
     const c = s.containers![0]!;
@@ -224,19 +322,30 @@ describe("tasks on Docker", () => {
   it("reports placement failures with ECS's reasons, and a pull failure as TaskFailedToStart", async () => {
     const instances = await ecs.send(new ListContainerInstancesCommand({}));
     const instanceArn = instances.containerInstanceArns![0]!;
-    const huge = await register([{ name: "big", image: "berth-test/busybox", memory: 10_000_000, command: ["sleep", "60"] }]);
+    const huge = await register([
+      { name: "big", image: "berth-test/busybox", memory: 10_000_000, command: ["sleep", "60"] },
+    ]);
     const r = await ecs.send(new RunTaskCommand({ taskDefinition: huge }));
     assert.deepEqual(r.tasks, []);
     assert.deepEqual(r.failures, [{ arn: instanceArn, reason: "RESOURCE:MEMORY" }]);
 
     const port = 20000 + (process.pid % 10000);
-    const fixed = await register([{ name: "web", image: "berth-test/http", memory: 32, portMappings: [{ containerPort: 8080, hostPort: port }] }]);
+    const fixed = await register([
+      {
+        name: "web",
+        image: "berth-test/http",
+        memory: 32,
+        portMappings: [{ containerPort: 8080, hostPort: port }],
+      },
+    ]);
     const first = await run(fixed);
     const second = await ecs.send(new RunTaskCommand({ taskDefinition: fixed }));
     assert.deepEqual(second.failures, [{ arn: instanceArn, reason: "RESOURCE:PORTS" }]);
     await ecs.send(new StopTaskCommand({ task: first.taskArn! }));
 
-    const missing = await register([{ name: "x", image: "127.0.0.1:1/berth-test/does-not-exist:latest", memory: 16 }]);
+    const missing = await register([
+      { name: "x", image: "127.0.0.1:1/berth-test/does-not-exist:latest", memory: 16 },
+    ]);
     const t = await run(missing);
     const s = await until(t.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
     assert.equal(s.stopCode, "TaskFailedToStart");
@@ -247,18 +356,28 @@ describe("tasks on Docker", () => {
   it("accounts resources on the container instance and starts tasks on a named instance", async () => {
     const list = await ecs.send(new ListContainerInstancesCommand({}));
     const arn = list.containerInstanceArns![0]!;
-    const before = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] }))).containerInstances![0]!;
+    const before = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] })))
+      .containerInstances![0]!;
     assert.equal(before.agentConnected, true);
     assert.equal(before.status, "ACTIVE");
     const mem = (r: typeof before.remainingResources) => r!.find((x) => x.name === "MEMORY")!.integerValue!;
     const td = await register([
-      { name: "s", image: "berth-test/busybox", memory: 100, cpu: 64, command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"] },
+      {
+        name: "s",
+        image: "berth-test/busybox",
+        memory: 100,
+        cpu: 64,
+        command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"],
+      },
     ]);
-    const started = await ecs.send(new StartTaskCommand({ taskDefinition: td, containerInstances: [arn], startedBy: "e2e-start" }));
+    const started = await ecs.send(
+      new StartTaskCommand({ taskDefinition: td, containerInstances: [arn], startedBy: "e2e-start" }),
+    );
     assert.deepEqual(started.failures, []);
     const tArn = started.tasks![0]!.taskArn!;
     assert.equal(started.tasks![0]!.containerInstanceArn, arn);
-    const during = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] }))).containerInstances![0]!;
+    const during = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] })))
+      .containerInstances![0]!;
     assert.equal(mem(before.remainingResources) - mem(during.remainingResources), 100);
     await until(tArn, (x) => x.lastStatus === "RUNNING", "RUNNING");
     const listed = await ecs.send(new ListTasksCommand({ startedBy: "e2e-start" }));
@@ -267,9 +386,12 @@ describe("tasks on Docker", () => {
     assert.ok(byInstance.taskArns!.includes(tArn));
     await ecs.send(new StopTaskCommand({ task: tArn }));
     await until(tArn, (x) => x.lastStatus === "STOPPED", "STOPPED");
-    const stoppedList = await ecs.send(new ListTasksCommand({ startedBy: "e2e-start", desiredStatus: "STOPPED" }));
+    const stoppedList = await ecs.send(
+      new ListTasksCommand({ startedBy: "e2e-start", desiredStatus: "STOPPED" }),
+    );
     assert.deepEqual(stoppedList.taskArns, [tArn]);
-    const afterStop = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] }))).containerInstances![0]!;
+    const afterStop = (await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] })))
+      .containerInstances![0]!;
     assert.equal(mem(afterStop.remainingResources), mem(before.remainingResources));
   });
 });

@@ -63,7 +63,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     agent: opts.agent === true ? {} : opts.agent || false,
     ...(opts.agentTimeoutMs !== undefined ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
-    ...(opts.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs } : {}),
+    ...(opts.stoppedTaskRetentionMs !== undefined
+      ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs }
+      : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
   });
   const url = await berth.listen();

@@ -17,12 +17,30 @@ export interface BerthProcess {
 }
 
 /** Start `bin/berth up` (set-up skipped: the test command has run it) and wait for its banner. */
-export async function spawnBerth(
+export function spawnBerth(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<BerthProcess> {
-  const child = spawn(`${repoRoot}bin/berth`, ["up", ...args], {
+  return spawnCommand(["up", ...args], env, /is up: (http:\/\/[^\s]+)/, timeoutMs);
+}
+
+/** Start `bin/berth agent ...` and wait until it has joined; `url` is its container instance ARN. */
+export function spawnAgent(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<BerthProcess> {
+  return spawnCommand(["agent", ...args], env, / as (arn:aws:ecs:[^\s]+)/, timeoutMs);
+}
+
+async function spawnCommand(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<BerthProcess> {
+  const child = spawn(`${repoRoot}bin/berth`, args, {
     cwd: repoRoot,
     env: { ...process.env, BERTH_SKIP_SETUP: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -37,11 +55,11 @@ export async function spawnBerth(
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`berth did not start in ${timeoutMs}ms:\n${out}\n${err}`)),
+      () => reject(new Error(`berth ${args[0]} did not start in ${timeoutMs}ms:\n${out}\n${err}`)),
       timeoutMs,
     );
     const onData = () => {
-      const m = /is up: (http:\/\/[^\s]+)/.exec(out);
+      const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout!.off("data", onData);
@@ -51,7 +69,7 @@ export async function spawnBerth(
     child.stdout!.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`berth exited with ${code} before starting:\n${out}\n${err}`));
+      reject(new Error(`berth ${args[0]} exited with ${code} before starting:\n${out}\n${err}`));
     });
   });
   const exited = once(child, "exit");
@@ -83,9 +101,8 @@ export async function removeAgentLeftovers(dataDir: string, agentDir = `${dataDi
   const { removeBridge, unrouteEndpoint } = await import("../../src/agent/network/bridge.js");
   let arn: string | undefined;
   try {
-    arn = (
-      JSON.parse(await readFile(`${dataDir}/agent/agent.json`, "utf8")) as { containerInstanceArn?: string }
-    ).containerInstanceArn;
+    arn = (JSON.parse(await readFile(`${agentDir}/agent.json`, "utf8")) as { containerInstanceArn?: string })
+      .containerInstanceArn;
   } catch {
     return;
   }

@@ -146,7 +146,10 @@ export function containerInstanceHandlers(store: Store, opts: { agentTimeoutMs: 
             ? await getInstance(tx, ctx.region, cluster, parsed.id)
             : undefined;
         if (!rec) failures.push({ arn: ref, reason: "MISSING" });
-        else containerInstances.push(await renderInstance(tx, ctx.region, rec, ctx.now, withTags, opts.agentTimeoutMs));
+        else
+          containerInstances.push(
+            await renderInstance(tx, ctx.region, rec, ctx.now, withTags, opts.agentTimeoutMs),
+          );
       }
       return { containerInstances, failures };
     });
@@ -183,7 +186,9 @@ export function containerInstanceHandlers(store: Store, opts: { agentTimeoutMs: 
       }
       const next: ContainerInstanceRecord = { ...rec.value, status: "INACTIVE" };
       const stored = await putInstance(tx, ctx.region, next, rec.version);
-      return { containerInstance: await renderInstance(tx, ctx.region, stored, ctx.now, false, opts.agentTimeoutMs) };
+      return {
+        containerInstance: await renderInstance(tx, ctx.region, stored, ctx.now, false, opts.agentTimeoutMs),
+      };
     });
 
   return {
