@@ -26,9 +26,7 @@ import { eventually, runAws, startBerth, type TestBerth } from "../helpers/berth
 const docker = promisify(execFile);
 let family = 0;
 
-async function dockerInspect(
-  id: string,
-): Promise<{
+async function dockerInspect(id: string): Promise<{
   State: { StartedAt: string; FinishedAt: string; ExitCode: number; OOMKilled: boolean; Status: string };
 }> {
   const { stdout } = await docker("/usr/bin/docker", ["inspect", id]);
