@@ -22,6 +22,8 @@ import { AgentApiError, Session } from "./session.js";
 import { type AgentState, StateFile } from "./state-file.js";
 
 export const AGENT_VERSION = "1.0.0-berth";
+/** How often every task is re-checked against the engine, besides the engine's events. */
+const SWEEP_MS = 60_000;
 
 /** Where the agent's bridge-mode containers live and how 169.254.170.2 reaches it. */
 export interface AgentNetwork {
@@ -85,6 +87,7 @@ export class Agent {
   private readonly pulled = new Set<string>();
   private readonly stoppedAt = new Map<string, number>();
   private digest: string | undefined;
+  private lastSweep = 0;
   /** Resolves when the first poll has been applied (tests and `berth up` wait on it). */
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -421,11 +424,14 @@ export class Agent {
   }
 
   private housekeeping(): void {
-    void this.flushReports();
+    if (this.pendingReports.size > 0) void this.flushReports();
     const now = this.opts.clock.now();
     const wait = this.opts.cleanupWaitMs ?? 60 * 60 * 1000;
+    // Engine events drive the runners; a slow sweep catches anything an event stream missed.
+    const sweep = now - this.lastSweep >= SWEEP_MS;
+    if (sweep) this.lastSweep = now;
     for (const [arn, r] of this.runners) {
-      void r.kick();
+      if (sweep && !r.finished) void r.kick();
       if (!r.finished) continue;
       const since = this.stoppedAt.get(arn) ?? now;
       this.stoppedAt.set(arn, since);

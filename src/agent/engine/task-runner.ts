@@ -223,9 +223,24 @@ export class TaskRunner {
       const actions = decide(this.observed, now);
       this.track(now);
       this.publish();
-      if (actions.length === 0) return;
+      if (actions.length === 0) {
+        this.recheckWhileWaiting();
+        return;
+      }
       await Promise.all(actions.map((a) => this.execute(a)));
     }
+  }
+
+  private recheck: NodeJS.Timeout | undefined;
+
+  /** While containers wait on dependencies (or a startTimeout), look again every second. */
+  private recheckWhileWaiting(): void {
+    if (this.recheck || isStopping(this.observed) || knownStatus(this.observed) !== "PENDING") return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      void this.kick();
+    }, 1000);
+    this.recheck.unref();
   }
 
   private track(now: number): void {

@@ -46,8 +46,18 @@ export class LogShipper {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: LogShipperDeps) {
-    this.timer = setInterval(() => void this.flush(), 500);
+  constructor(private readonly deps: LogShipperDeps) {}
+
+  /** The flush timer runs only while there is something to follow. */
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      void this.flush();
+      if (this.follows.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    }, 500);
     this.timer.unref();
   }
 
@@ -85,6 +95,7 @@ export class LogShipper {
       },
     );
     this.follows.set(containerId, f);
+    this.ensureTimer();
   }
 
   /** Send everything buffered; resolves when sent (or failed, to be retried). */
