@@ -6,7 +6,7 @@ import type { StoredTaskDefinition } from "./task-definition.js";
 
 const HONOURED_LOG_DRIVERS = new Set(["awslogs", "json-file"]);
 /** awslogs options the agent honours (endpoint and credentials options point at Berth anyway). */
-const AWSLOGS_OPTIONS = new Set([
+const _AWSLOGS_OPTIONS = new Set([
   "awslogs-group",
   "awslogs-region",
   "awslogs-stream-prefix",
@@ -16,7 +16,7 @@ const AWSLOGS_OPTIONS = new Set([
   "mode",
   "max-buffer-size",
 ]);
-const JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
+const _JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {

@@ -14,27 +14,22 @@ import type {
   Task,
   TaskOverride,
 } from "@aws-sdk/client-ecs";
+import { placementNodes, readClusterSnapshot } from "../../control/cluster-snapshot.js";
 import { parseArn } from "../../domain/arn.js";
 import { clusterName, type Scope } from "../../domain/ecs/arns.js";
-import { type Candidate, placeTasks } from "../../domain/ecs/placement.js";
-import { remaining, taskNeeds } from "../../domain/ecs/resources.js";
+import { DEFAULT_RUN_TASK_STRATEGY, place } from "../../domain/ecs/placement-engine.js";
+import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
+import { taskNeeds } from "../../domain/ecs/resources.js";
 import { unsupportedForRun } from "../../domain/ecs/runnable.js";
 import { validateTags } from "../../domain/ecs/tags.js";
 import { newTask, renderTask, requestStop } from "../../domain/ecs/task.js";
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import { parseTaskCpu, parseTaskMemory } from "../../domain/ecs/task-size.js";
-import { holdsResources } from "../../domain/ecs/task-status.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { hexId, uuid } from "../../lib/ids.js";
 import { type ClusterRecord, getCluster } from "../../state/ecs/clusters.js";
-import {
-  type ContainerInstanceRecord,
-  getInstance,
-  isConnected,
-  listInstances,
-} from "../../state/ecs/container-instances.js";
+import { getInstance } from "../../state/ecs/container-instances.js";
 import { K } from "../../state/ecs/kinds.js";
-import { getTaskDefinitionByArn, type TaskDefinitionRecord } from "../../state/ecs/task-definitions.js";
 import {
   createTask,
   getTask,
@@ -99,53 +94,6 @@ function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined
   if ((o.inferenceAcceleratorOverrides ?? []).length > 0)
     throw invalid("Berth does not support inference accelerators.");
   if (o.ephemeralStorage) throw invalid("ephemeralStorage overrides apply to Fargate tasks only.");
-}
-
-/** Placement candidates: every instance of the cluster with what it has left. */
-async function candidates(
-  tx: ReadTx,
-  region: string,
-  cluster: string,
-  now: number,
-  agentTimeoutMs: number,
-  only?: ReadonlySet<string>,
-): Promise<{ list: Candidate[]; all: StoredRecord<ContainerInstanceRecord>[] }> {
-  const all = await listInstances(tx, region, cluster);
-  const defs = new Map<string, StoredRecord<TaskDefinitionRecord> | undefined>();
-  const list: Candidate[] = [];
-  for (const r of all) {
-    const i = r.value;
-    if (only && !only.has(i.id)) continue;
-    const tasks = await tasksOnInstance(tx, region, cluster, i.id);
-    const used = [];
-    let count = 0;
-    for (const t of tasks) {
-      if (!holdsResources(t.value.task.lastStatus, t.value.task.desiredStatus)) continue;
-      count++;
-      const arn = t.value.task.taskDefinitionArn;
-      if (!defs.has(arn)) defs.set(arn, await getTaskDefinitionByArn(tx, region, arn));
-      const td = defs.get(arn);
-      if (td) used.push(taskNeeds(td.value.td, t.value.task.overrides));
-    }
-    list.push({
-      id: i.id,
-      arn: i.arn,
-      status: i.status,
-      connected: isConnected(i, now, agentTimeoutMs),
-      attributes: new Map(i.attributes.map((a) => [a.name!, a.value])),
-      remaining: remaining(
-        {
-          cpu: i.resources.cpu,
-          memory: i.resources.memoryMiB,
-          reservedTcp: i.resources.reservedPorts,
-          reservedUdp: i.resources.reservedUdpPorts,
-        },
-        used,
-      ),
-      taskCount: count,
-    });
-  }
-  return { list, all };
 }
 
 interface LaunchInput {
@@ -256,9 +204,6 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
     if ((input.capacityProviderStrategy ?? []).length > 0) {
       throw invalid("Berth does not support capacityProviderStrategy on RunTask yet; use launchType EC2.");
     }
-    if ((input.placementConstraints ?? []).length > 0 || (input.placementStrategy ?? []).length > 0) {
-      throw invalid("Berth does not support placementConstraints and placementStrategy on RunTask yet.");
-    }
     if (input.networkConfiguration)
       throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
     const tags = checkLaunchInput(input);
@@ -283,15 +228,22 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
-      const { list, all } = await candidates(tx, ctx.region, cluster.name, ctx.now, opts.agentTimeoutMs);
-      if (all.filter((r) => r.value.status !== "INACTIVE").length === 0)
-        throw invalid("No Container Instances were found in your cluster.");
-      const placement = placeTasks(
+      const snap = await readClusterSnapshot(tx, ctx.region, cluster.name, ctx.now);
+      const nodes = placementNodes(snap, opts.agentTimeoutMs);
+      if (nodes.length === 0) throw invalid("No Container Instances were found in your cluster.");
+      const tdConstraints = parseConstraints(td.placementConstraints);
+      const placement = place(nodes, {
         count,
-        taskNeeds(td, input.overrides),
-        (td.requiresAttributes ?? []).map((a) => a.name!),
-        list,
-      );
+        needs: taskNeeds(td, input.overrides),
+        requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
+        group: input.group ?? `family:${td.family}`,
+        constraints: [
+          ...tdConstraints,
+          ...parseConstraints(input.placementConstraints, tdConstraints.length),
+        ],
+        strategies: parseStrategies(input.placementStrategy) ?? DEFAULT_RUN_TASK_STRATEGY,
+        random: Math.random,
+      });
       const tasks = await launch(tx, ctx, cluster, td, input, tags, placement.placed);
       if (input.clientToken) {
         await tx.put(K.runTaskToken, `${ctx.region}/${input.clientToken}`, {
@@ -327,15 +279,19 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
         if (!rec || rec.value.status === "INACTIVE") failures.push({ arn: ref, reason: "MISSING" });
         else ids.add(rec.value.id);
       }
-      const { list } = await candidates(tx, ctx.region, cluster.name, ctx.now, opts.agentTimeoutMs, ids);
-      for (const c of list) {
-        const one = placeTasks(
-          1,
+      const snap = await readClusterSnapshot(tx, ctx.region, cluster.name, ctx.now);
+      for (const node of placementNodes(snap, opts.agentTimeoutMs, ids)) {
+        // StartTask places on the instances named, whatever the strategies; resources still count.
+        const one = place([node], {
+          count: 1,
           needs,
-          (td.requiresAttributes ?? []).map((a) => a.name!),
-          [c],
-        );
-        if (one.placed.length === 1) chosen.push(c.id);
+          requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
+          group: input.group ?? `family:${td.family}`,
+          constraints: parseConstraints(td.placementConstraints),
+          strategies: [],
+          random: Math.random,
+        });
+        if (one.placed.length === 1) chosen.push(node.id);
         else failures.push(...one.failures);
       }
       const tasks = await launch(tx, ctx, cluster, td, input, tags, chosen);

@@ -1,0 +1,100 @@
+/**
+ * A read-only picture of one cluster at one moment: what the service scheduler plans over, and what
+ * RunTask places with. Reading is I/O; everything derived from a snapshot is pure.
+ */
+import type { PlacementNode } from "../domain/ecs/placement-engine.js";
+import { type ResourceNeeds, remaining, taskNeeds } from "../domain/ecs/resources.js";
+import type { StoredTaskDefinition } from "../domain/ecs/task-definition.js";
+import { holdsResources } from "../domain/ecs/task-status.js";
+import {
+  type ContainerInstanceRecord,
+  isConnected,
+  listInstances,
+} from "../state/ecs/container-instances.js";
+import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
+import { listTasks, type TaskRecord } from "../state/ecs/tasks.js";
+import type { ReadTx, StoredRecord } from "../state/store.js";
+
+export interface ClusterSnapshot {
+  region: string;
+  cluster: string;
+  now: number;
+  instances: StoredRecord<ContainerInstanceRecord>[];
+  tasks: StoredRecord<TaskRecord>[];
+  /** Every task definition a task of the snapshot runs, by ARN. */
+  taskDefinitions: Map<string, StoredTaskDefinition>;
+}
+
+export async function readClusterSnapshot(
+  tx: ReadTx,
+  region: string,
+  cluster: string,
+  now: number,
+): Promise<ClusterSnapshot> {
+  const instances = await listInstances(tx, region, cluster);
+  const tasks = await listTasks(tx, region, cluster);
+  const taskDefinitions = new Map<string, StoredTaskDefinition>();
+  for (const t of tasks) {
+    const arn = t.value.task.taskDefinitionArn;
+    if (taskDefinitions.has(arn)) continue;
+    const td = await getTaskDefinitionByArn(tx, region, arn);
+    if (td) taskDefinitions.set(arn, td.value.td);
+  }
+  return { region, cluster, now, instances, tasks, taskDefinitions };
+}
+
+/** What a task of the snapshot reserves (zero when its task definition is gone). */
+export function needsOf(snap: ClusterSnapshot, t: TaskRecord): ResourceNeeds {
+  const td = snap.taskDefinitions.get(t.task.taskDefinitionArn);
+  return td ? taskNeeds(td, t.task.overrides) : { cpu: 0, memory: 0, tcpPorts: [], udpPorts: [] };
+}
+
+/** Placement nodes for the snapshot's instances, with what their non-stopped tasks use. */
+export function placementNodes(
+  snap: ClusterSnapshot,
+  agentTimeoutMs: number,
+  only?: ReadonlySet<string>,
+): PlacementNode[] {
+  const byInstance = new Map<string, TaskRecord[]>();
+  for (const t of snap.tasks) {
+    const task = t.value.task;
+    if (!t.value.instanceId || !holdsResources(task.lastStatus, task.desiredStatus)) continue;
+    const list = byInstance.get(t.value.instanceId) ?? [];
+    list.push(t.value);
+    byInstance.set(t.value.instanceId, list);
+  }
+  const nodes: PlacementNode[] = [];
+  for (const r of snap.instances) {
+    const i = r.value;
+    if (i.status === "INACTIVE" || (only && !only.has(i.id))) continue;
+    const tasks = byInstance.get(i.id) ?? [];
+    const groupCounts = new Map<string, number>();
+    let running = 0;
+    for (const t of tasks) {
+      if (t.task.group) groupCounts.set(t.task.group, (groupCounts.get(t.task.group) ?? 0) + 1);
+      if (t.task.lastStatus === "RUNNING") running++;
+    }
+    nodes.push({
+      id: i.id,
+      arn: i.arn,
+      status: i.status,
+      connected: isConnected(i, snap.now, agentTimeoutMs),
+      attributes: new Map(i.attributes.map((a) => [a.name!, a.value])),
+      remaining: remaining(
+        {
+          cpu: i.resources.cpu,
+          memory: i.resources.memoryMiB,
+          reservedTcp: i.resources.reservedPorts,
+          reservedUdp: i.resources.reservedUdpPorts,
+        },
+        tasks.map((t) => needsOf(snap, t)),
+      ),
+      groupCounts,
+      ec2InstanceId: i.name,
+      registeredAt: i.registeredAt,
+      agentVersion: i.versionInfo.agentVersion,
+      runningTasksCount: running,
+    });
+  }
+  return nodes;
+}

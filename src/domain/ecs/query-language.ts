@@ -1,0 +1,299 @@
+/**
+ * ECS's cluster query language, used by memberOf placement constraints and the filter of
+ * ListContainerInstances. An expression compares a subject of a container instance with values:
+ *
+ *   attribute:ecs.instance-type == t2.small
+ *   attribute:ecs.availability-zone in [us-east-1a, us-east-1b] and attribute:gpu exists
+ *   task:group == service:web or runningTasksCount < 5
+ *
+ * Subjects: agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt,
+ * runningTasksCount, task:group. Operators (symbol or word): == equals, != not_equals, > greater_than,
+ * >= greater_than_equal, < less_than, <= less_than_equal, exists, !exists not_exists, in, !in not_in,
+ * =~ matches, !~ not_matches. Expressions combine with and (&&) / or (||) and parentheses; `and`
+ * binds tighter than `or`. `exists` takes no argument (`attribute:gpu exists`).
+ */
+import { AwsError, Errors } from "../../errors/catalog.js";
+
+export interface QueryTarget {
+  agentConnected: boolean;
+  agentVersion: string;
+  attributes: ReadonlyMap<string, string | undefined>;
+  ec2InstanceId: string;
+  /** Epoch ms. */
+  registeredAt: number;
+  runningTasksCount: number;
+  /** Groups of the tasks on the instance (`service:web`, `family:api`, ...). */
+  taskGroups: ReadonlySet<string>;
+}
+
+export type Query = (t: QueryTarget) => boolean;
+
+const OPERATORS: Record<string, string> = {
+  "==": "eq",
+  equals: "eq",
+  "!=": "ne",
+  not_equals: "ne",
+  ">": "gt",
+  greater_than: "gt",
+  ">=": "ge",
+  greater_than_equal: "ge",
+  "<": "lt",
+  less_than: "lt",
+  "<=": "le",
+  less_than_equal: "le",
+  exists: "exists",
+  "!exists": "nexists",
+  not_exists: "nexists",
+  in: "in",
+  "!in": "nin",
+  not_in: "nin",
+  "=~": "match",
+  matches: "match",
+  "!~": "nmatch",
+  not_matches: "nmatch",
+};
+
+export const MAX_EXPRESSION_LENGTH = 2000;
+
+function invalid(expression: string, why: string): AwsError {
+  return new AwsError(Errors.InvalidParameter, `Invalid cluster query expression '${expression}': ${why}`);
+}
+
+type Token = { kind: "word" | "string" | "op" | "(" | ")" | "[" | "]" | ","; text: string };
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if ("()[],".includes(c)) {
+      out.push({ kind: c as Token["kind"], text: c });
+      i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const end = src.indexOf(c, i + 1);
+      if (end < 0) throw new Error("unterminated quote");
+      out.push({ kind: "string", text: src.slice(i + 1, end) });
+      i = end + 1;
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (["==", "!=", ">=", "<=", "=~", "!~", "&&", "||"].includes(two)) {
+      out.push({ kind: "op", text: two });
+      i += 2;
+      continue;
+    }
+    if (src.startsWith("!exists", i) || src.startsWith("!in", i)) {
+      const w = src.startsWith("!exists", i) ? "!exists" : "!in";
+      out.push({ kind: "op", text: w });
+      i += w.length;
+      continue;
+    }
+    if (c === ">" || c === "<") {
+      out.push({ kind: "op", text: c });
+      i++;
+      continue;
+    }
+    let j = i;
+    while (
+      j < src.length &&
+      !/[\s()[\],'"]/.test(src[j]!) &&
+      !["==", "!=", ">=", "<=", "=~", "!~"].includes(src.slice(j, j + 2))
+    )
+      j++;
+    if (j === i) throw new Error(`unexpected '${c}'`);
+    out.push({ kind: "word", text: src.slice(i, j) });
+    i = j;
+  }
+  return out;
+}
+
+class Parser {
+  private i = 0;
+  constructor(
+    private readonly tokens: Token[],
+    private readonly source: string,
+  ) {}
+
+  private peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
+  private next(): Token {
+    const t = this.tokens[this.i++];
+    if (!t) throw invalid(this.source, "unexpected end of expression");
+    return t;
+  }
+
+  parse(): Query {
+    const q = this.or();
+    if (this.peek()) throw invalid(this.source, `unexpected '${this.peek()!.text}'`);
+    return q;
+  }
+
+  private isWord(t: Token | undefined, ...words: string[]) {
+    return t !== undefined && (t.kind === "word" || t.kind === "op") && words.includes(t.text.toLowerCase());
+  }
+
+  private or(): Query {
+    let left = this.and();
+    while (this.isWord(this.peek(), "or", "||")) {
+      this.i++;
+      const l = left;
+      const r = this.and();
+      left = (t) => l(t) || r(t);
+    }
+    return left;
+  }
+
+  private and(): Query {
+    let left = this.primary();
+    while (this.isWord(this.peek(), "and", "&&")) {
+      this.i++;
+      const l = left;
+      const r = this.primary();
+      left = (t) => l(t) && r(t);
+    }
+    return left;
+  }
+
+  private primary(): Query {
+    const t = this.peek();
+    if (t?.kind === "(") {
+      this.i++;
+      const q = this.or();
+      if (this.next().kind !== ")") throw invalid(this.source, "missing ')'");
+      return q;
+    }
+    return this.comparison();
+  }
+
+  private values(): string[] {
+    const t = this.next();
+    if (t.kind === "[") {
+      const out: string[] = [];
+      for (;;) {
+        const v = this.next();
+        if (v.kind === "]" && out.length === 0) break;
+        if (v.kind !== "word" && v.kind !== "string")
+          throw invalid(this.source, `expected a value, got '${v.text}'`);
+        out.push(v.text);
+        const sep = this.next();
+        if (sep.kind === "]") break;
+        if (sep.kind !== ",") throw invalid(this.source, `expected ',' or ']', got '${sep.text}'`);
+      }
+      return out;
+    }
+    if (t.kind !== "word" && t.kind !== "string")
+      throw invalid(this.source, `expected a value, got '${t.text}'`);
+    return [t.text];
+  }
+
+  private comparison(): Query {
+    const subjectTok = this.next();
+    if (subjectTok.kind !== "word")
+      throw invalid(this.source, `expected a subject, got '${subjectTok.text}'`);
+    const subject = subjectTok.text;
+    const get = subjectReader(subject, this.source);
+    const opTok = this.next();
+    const op = OPERATORS[opTok.text.toLowerCase()];
+    if (!op) throw invalid(this.source, `unknown operator '${opTok.text}'`);
+    if (op === "exists") return (t) => get.exists(t);
+    if (op === "nexists") return (t) => !get.exists(t);
+    const values = this.values();
+    if ((op === "in" || op === "nin") === false && values.length !== 1)
+      throw invalid(this.source, `${opTok.text} takes one value`);
+    const v = values[0]!;
+    switch (op) {
+      case "eq":
+        return (t) => get.values(t).some((x) => x === v);
+      case "ne":
+        return (t) => !get.values(t).some((x) => x === v);
+      case "in":
+        return (t) => get.values(t).some((x) => values.includes(x));
+      case "nin":
+        return (t) => !get.values(t).some((x) => values.includes(x));
+      case "match":
+      case "nmatch": {
+        let re: RegExp;
+        try {
+          re = new RegExp(`^(?:${v})$`);
+        } catch {
+          throw invalid(this.source, `'${v}' is not a valid pattern`);
+        }
+        return op === "match"
+          ? (t) => get.values(t).some((x) => re.test(x))
+          : (t) => !get.values(t).some((x) => re.test(x));
+      }
+      default: {
+        const bound = subject === "registeredAt" ? Date.parse(v) : Number(v);
+        if (Number.isNaN(bound))
+          throw invalid(this.source, `'${v}' is not a ${subject === "registeredAt" ? "date" : "number"}`);
+        const cmp = {
+          gt: (a: number) => a > bound,
+          ge: (a: number) => a >= bound,
+          lt: (a: number) => a < bound,
+          le: (a: number) => a <= bound,
+        }[op as "gt"];
+        return (t) => get.values(t).some((x) => cmp(subject === "registeredAt" ? Number(x) : Number(x)));
+      }
+    }
+  }
+}
+
+interface SubjectReader {
+  exists(t: QueryTarget): boolean;
+  values(t: QueryTarget): string[];
+}
+
+function subjectReader(subject: string, source: string): SubjectReader {
+  if (subject.startsWith("attribute:")) {
+    const name = subject.slice("attribute:".length);
+    if (!name) throw invalid(source, "attribute: needs a name");
+    return {
+      exists: (t) => t.attributes.has(name),
+      values: (t) => {
+        if (!t.attributes.has(name)) return [];
+        return [t.attributes.get(name) ?? ""];
+      },
+    };
+  }
+  const one = (f: (t: QueryTarget) => string): SubjectReader => ({
+    exists: () => true,
+    values: (t) => [f(t)],
+  });
+  switch (subject) {
+    case "agentConnected":
+      return one((t) => String(t.agentConnected));
+    case "agentVersion":
+      return one((t) => t.agentVersion);
+    case "ec2InstanceId":
+      return one((t) => t.ec2InstanceId);
+    case "registeredAt":
+      return one((t) => String(t.registeredAt));
+    case "runningTasksCount":
+      return one((t) => String(t.runningTasksCount));
+    case "task:group":
+      return { exists: (t) => t.taskGroups.size > 0, values: (t) => [...t.taskGroups] };
+    default:
+      throw invalid(source, `unknown subject '${subject}'`);
+  }
+}
+
+/** Compile an expression once; the result is evaluated for many instances. */
+export function compileQuery(expression: string): Query {
+  if (expression.length === 0) throw invalid(expression, "the expression is empty");
+  if (expression.length > MAX_EXPRESSION_LENGTH)
+    throw invalid(expression.slice(0, 40), `longer than ${MAX_EXPRESSION_LENGTH} characters`);
+  let tokens: Token[];
+  try {
+    tokens = tokenize(expression);
+  } catch (err) {
+    throw invalid(expression, (err as Error).message);
+  }
+  return new Parser(tokens, expression).parse();
+}
