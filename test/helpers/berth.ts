@@ -35,7 +35,7 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
 }
 
 export async function startBerth(
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
+  opts: { clock?: Clock; env?: Record<string, string>; joinToken?: string } = {},
 ): Promise<TestBerth> {
   const dataDir = await tempDir();
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
@@ -52,6 +52,7 @@ export async function startBerth(
     log,
     strictOutput: true,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
