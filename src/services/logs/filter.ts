@@ -27,7 +27,7 @@ import type { Handler } from "../service.js";
 import { requireGroup, resumeAfter, tokenFor } from "./common.js";
 
 /** Events examined per call at most (matching or not). */
-export const SCAN_BUDGET = 50_000;
+export const SCAN_BUDGET = 25_000;
 
 interface Position {
   ts: number;

@@ -45,7 +45,7 @@ export function logsService(deps: { store: Store }): ServiceDefinition {
       GetLogEvents:
         "f/ and b/ tokens; startTime inclusive, endTime exclusive; ≤ 10,000 events and 1 MB per page",
       FilterLogEvents:
-        'filter patterns: terms (case-sensitive substrings), quoted phrases, -exclusions, ?alternatives, and JSON patterns ({ $.a.b[0] = "x*" }, != < <= > >=, IS NULL/TRUE/FALSE, NOT EXISTS, && \\|\\| and parentheses); space-delimited [..] and regex %..% patterns are refused; events merge across streams by timestamp; at most 50,000 events examined per call (then a nextToken)',
+        'filter patterns: terms (case-sensitive substrings), quoted phrases, -exclusions, ?alternatives, and JSON patterns ({ $.a.b[0] = "x*" }, != < <= > >=, IS NULL/TRUE/FALSE, NOT EXISTS, && \\|\\| and parentheses); space-delimited [..] and regex %..% patterns are refused; events merge across streams by timestamp; at most 25,000 events examined per call (then a nextToken)',
       PutRetentionPolicy:
         "enforced: a background sweep (every minute) deletes events older than the retention",
       TagResource: "log groups only (Berth has no destinations); at most 50 tags",
