@@ -232,6 +232,20 @@ describe("container output from agents", () => {
       },
     ]);
     assert.deepEqual(await messages("/ecs/existing", "x"), ["one", "two"]);
+
+    // Output that can never be stored (a name CloudWatch Logs refuses, a malformed batch) is dropped
+    // with a warning instead of failing the agent's request for ever.
+    await sink.put(t.region, [
+      {
+        logGroupName: "bad name!",
+        logStreamName: "x",
+        createGroup: true,
+        events: [{ timestamp: now, message: "m" }],
+      },
+      { logGroupName: "/ecs/existing", logStreamName: "x" } as never,
+    ]);
+    assert.ok(lines.some((l) => l.includes("dropping container output") && l.includes("bad name!")));
+    assert.deepEqual(await messages("/ecs/existing", "x"), ["one", "two"]);
   });
 
   it("agent API: POST /_berth/agent/v1/logs stores a LogBatch for a registered instance", async () => {

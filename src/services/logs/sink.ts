@@ -34,6 +34,12 @@ export function logSink(opts: { store: Store; clock: Clock; log: Logger }): LogS
       await opts.store.write(async (tx) => {
         for (const b of batches) {
           const bad = (() => {
+            if (
+              typeof b?.logGroupName !== "string" ||
+              typeof b.logStreamName !== "string" ||
+              !Array.isArray(b.events)
+            )
+              return "a batch needs logGroupName, logStreamName and events";
             try {
               violations()
                 .groupName("logGroupName", b.logGroupName)
@@ -46,12 +52,16 @@ export function logSink(opts: { store: Store; clock: Clock; log: Logger }): LogS
           })();
           if (bad) {
             // A name CloudWatch Logs refuses can never be stored: drop, do not retry for ever.
-            warnOnce(`name:${region}/${b.logGroupName}/${b.logStreamName}`, "dropping container output", {
-              region,
-              logGroup: b.logGroupName,
-              logStream: b.logStreamName,
-              reason: bad,
-            });
+            warnOnce(
+              `name:${region}/${String(b?.logGroupName)}/${String(b?.logStreamName)}`,
+              "dropping container output",
+              {
+                region,
+                logGroup: b?.logGroupName,
+                logStream: b?.logStreamName,
+                reason: bad,
+              },
+            );
             continue;
           }
           let group = await getGroup(tx, region, b.logGroupName);
