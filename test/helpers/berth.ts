@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/config.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, silentLogger } from "../../src/lib/log.js";
+import type { LocalAgentOptions } from "../../src/main/agent-component.js";
 import { type Berth, build } from "../../src/main/build.js";
 
 export interface Credentials {
@@ -35,7 +36,7 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
 }
 
 export async function startBerth(
-  opts: { clock?: Clock; env?: Record<string, string>; joinToken?: string } = {},
+  opts: { clock?: Clock; env?: Record<string, string>; joinToken?: string; agent?: LocalAgentOptions } = {},
 ): Promise<TestBerth> {
   const dataDir = await tempDir();
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
@@ -53,6 +54,7 @@ export async function startBerth(
     strictOutput: true,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+    ...(opts.agent ? { agent: opts.agent } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
