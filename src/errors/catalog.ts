@@ -141,6 +141,15 @@ export const Errors = {
   ),
   EcsResourceInUse: def("ResourceInUseException", 400, "the resource is in use and cannot be removed"),
   UpdateInProgress: def("UpdateInProgressException", 400, "another update of the resource is in progress"),
+
+  // --- CloudWatch Logs ------------------------------------------------------------------------
+  // (Logs also answers InvalidParameterException and ResourceNotFoundException from the shared section.)
+  ResourceAlreadyExists: def(
+    "ResourceAlreadyExistsException",
+    400,
+    "CreateLogGroup or CreateLogStream with a name already in use",
+  ),
+  TooManyTags: def("TooManyTagsException", 400, "TagResource would leave a log group with more than 50 tags"),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Errors;

@@ -17,6 +17,9 @@ import { rootIdentity } from "../identity/identity.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { ecsService } from "../services/ecs/index.js";
+import { logsService } from "../services/logs/index.js";
+import { logsRetention } from "../services/logs/retention.js";
+import { logSink } from "../services/logs/sink.js";
 import type { ServiceDefinition } from "../services/service.js";
 import { stsService } from "../services/sts/index.js";
 import { SqliteStore } from "../state/sqlite/sqlite-store.js";
@@ -90,24 +93,22 @@ export function build(opts: BuildOptions): Berth {
       accountId: config.accountId,
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
     }),
+    logsService({ store: theStore }),
     stsService(),
   ];
   const components: Component[] = [];
   let url = "";
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
-  // CloudWatch Logs arrives with its service; until then shipped output waits in the agents' buffers.
-  const logSink: LogSink = {
-    put: async () => {
-      throw new Error("CloudWatch Logs is not available in this build");
-    },
-  };
+  // Container output that agents ship for awslogs goes into CloudWatch Logs.
+  const logs: LogSink = logSink({ store: theStore, clock, log: log.child({ component: "logs" }) });
+  components.push(logsRetention({ store: theStore, clock, log: log.child({ component: "logs-retention" }) }));
   const agentRoute = agentApi({
     store: theStore,
     clock,
     log: log.child({ component: "agent-api" }),
     accountId: config.accountId,
     joinToken,
-    logs: logSink,
+    logs,
   });
   components.push({ name: "agent-api", stop: async () => agentRoute.close() });
   components.push(

@@ -75,6 +75,13 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual(await keys({ prefix: "p/", after: "p/b" }), ["p/c", "p/d"]);
       assert.deepEqual(await keys({ prefix: "p/", reverse: true, limit: 2 }), ["p/d", "p/c"]);
       assert.deepEqual(await keys({ prefix: "p/", reverse: true, after: "p/c" }), ["p/b", "p/a"]);
+      // `after` outside the prefix's range bounds nothing, or everything.
+      assert.deepEqual(await keys({ prefix: "p/", after: "a" }), ["p/a", "p/b", "p/c", "p/d"]);
+      assert.deepEqual(await keys({ prefix: "p/", after: "z" }), []);
+      assert.deepEqual(await keys({ prefix: "p/", reverse: true, after: "z" }), ["p/d", "p/c", "p/b", "p/a"]);
+      assert.deepEqual(await keys({ prefix: "p/", reverse: true, after: "a" }), []);
+      assert.deepEqual(await keys({ after: "p/d" }), ["q/a"]);
+      assert.deepEqual(await keys({ reverse: true, after: "p/b" }), ["p/a"]);
       assert.deepEqual(await keys({}), ["p/a", "p/b", "p/c", "p/d", "q/a"]);
       assert.equal(await store.read((tx) => tx.count("scan", "p/")), 4);
       assert.equal(await store.read((tx) => tx.count("scan")), 5);

@@ -162,14 +162,27 @@ export class SqliteStore implements Store {
   scanRows(kind: string, opts: ScanOptions): Row[] {
     const conds = ["kind = @kind"];
     const params: Record<string, unknown> = { kind };
-    if (opts.prefix) {
-      conds.push("key >= @lo AND key < @hi");
-      params.lo = opts.prefix;
-      params.hi = opts.prefix + PREFIX_END;
-    }
+    // Give SQLite one lower and one upper bound on the key: with two lower bounds (the prefix and
+    // `after`) it seeks on one and filters the other row by row, so resuming deep inside a prefix
+    // would read everything before the resume point.
+    let lo: string | undefined = opts.prefix || undefined;
+    let hi: string | undefined = opts.prefix ? opts.prefix + PREFIX_END : undefined;
+    let loOp = ">=";
     if (opts.after !== undefined) {
-      conds.push(opts.reverse ? "key < @after" : "key > @after");
-      params.after = opts.after;
+      if (!opts.reverse && (lo === undefined || opts.after >= lo)) {
+        lo = opts.after;
+        loOp = ">";
+      } else if (opts.reverse && (hi === undefined || opts.after <= hi)) {
+        hi = opts.after;
+      }
+    }
+    if (lo !== undefined) {
+      conds.push(`key ${loOp} @lo`);
+      params.lo = lo;
+    }
+    if (hi !== undefined) {
+      conds.push("key < @hi");
+      params.hi = hi;
     }
     let sql = `SELECT kind, key, version, value FROM records WHERE ${conds.join(" AND ")} ORDER BY key ${opts.reverse ? "DESC" : "ASC"}`;
     if (opts.limit !== undefined) {
