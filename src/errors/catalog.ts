@@ -141,6 +141,25 @@ export const Errors = {
   ),
   EcsResourceInUse: def("ResourceInUseException", 400, "the resource is in use and cannot be removed"),
   UpdateInProgress: def("UpdateInProgressException", 400, "another update of the resource is in progress"),
+  EcsTargetNotFound: def(
+    "TargetNotFoundException",
+    400,
+    "PutAttributes or DeleteAttributes names a container instance that does not exist",
+  ),
+  EcsAttributeLimitExceeded: def(
+    "AttributeLimitExceededException",
+    400,
+    "a container instance would have more than 10 custom attributes",
+  ),
+  ServiceNotFound: def("ServiceNotFoundException", 400, "the named ECS service does not exist"),
+  ServiceNotActive: def("ServiceNotActiveException", 400, "the ECS service is not ACTIVE"),
+  PlatformUnknown: def("PlatformUnknownException", 400, "the platform version does not exist"),
+  NamespaceNotFound: def("NamespaceNotFoundException", 400, "the named Cloud Map namespace does not exist"),
+  ServiceDeploymentNotFound: def(
+    "ServiceDeploymentNotFoundException",
+    400,
+    "the service deployment does not exist",
+  ),
 
   // --- CloudWatch Logs ------------------------------------------------------------------------
   // (Logs also answers InvalidParameterException and ResourceNotFoundException from the shared section.)

@@ -130,6 +130,58 @@ describe("tasks on Docker", () => {
     assert.ok(t.stoppedAt! >= t.stoppingAt!);
   });
 
+  it("ships awslogs output to CloudWatch Logs, readable with aws logs get-log-events and aws logs tail", async () => {
+    const group = `/ecs/e2e-${process.pid}`;
+    const td = await register([
+      {
+        name: "talker",
+        image: "berth-test/busybox",
+        memory: 32,
+        command: [
+          "sh",
+          "-c",
+          "echo hello from stdout; echo oops on stderr >&2; trap 'exit 0' TERM; sleep 300 & wait",
+        ],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: {
+            "awslogs-group": group,
+            "awslogs-stream-prefix": "app",
+            "awslogs-create-group": "true",
+            "awslogs-region": b.region,
+          },
+        },
+      },
+    ]);
+    const t = await run(td);
+    const taskId = t.taskArn!.slice(t.taskArn!.lastIndexOf("/") + 1);
+    const stream = `app/talker/${taskId}`;
+    const events = await eventually(
+      async () => {
+        const r = await runAws(b, [
+          "logs",
+          "get-log-events",
+          "--log-group-name",
+          group,
+          "--log-stream-name",
+          stream,
+          "--start-from-head",
+        ]);
+        if (r.code !== 0) return undefined;
+        const ev = r.json<{ events: { message: string; timestamp: number }[] }>().events;
+        return ev.length >= 2 ? ev : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: "log events" },
+    );
+    assert.deepEqual(events.map((e) => e.message).sort(), ["hello from stdout", "oops on stderr"]);
+    assert.ok(events.every((e) => e.timestamp > 0));
+    const tail = await runAws(b, ["logs", "tail", group, "--since", "1h", "--format", "short"]);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.match(tail.stdout, /hello from stdout/);
+    assert.match(tail.stdout, /oops on stderr/);
+    await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
+  });
+
   it("serves the task metadata endpoint v4 and v3 inside the container", async () => {
     const td = await register(
       [

@@ -7,10 +7,15 @@ import type {
   Failure,
   ListContainerInstancesRequest,
   ListContainerInstancesResponse,
+  UpdateContainerInstancesStateRequest,
+  UpdateContainerInstancesStateResponse,
 } from "@aws-sdk/client-ecs";
+import { placementNodes, readClusterSnapshot } from "../../control/cluster-snapshot.js";
 import { parseArn } from "../../domain/arn.js";
 import type { Scope } from "../../domain/ecs/arns.js";
 import { clusterName } from "../../domain/ecs/arns.js";
+import { queryTarget } from "../../domain/ecs/placement-engine.js";
+import { compileQuery } from "../../domain/ecs/query-language.js";
 import { remaining, resourceList, taskNeeds } from "../../domain/ecs/resources.js";
 import { requestStop } from "../../domain/ecs/task.js";
 import { holdsResources } from "../../domain/ecs/task-status.js";
@@ -101,28 +106,77 @@ async function requireCluster(
 
 export function containerInstanceHandlers(store: Store, opts: { agentTimeoutMs: number }) {
   const list: Handler<ListContainerInstancesRequest, ListContainerInstancesResponse> = (input, ctx) => {
-    const page = pageOf("ListContainerInstances", input);
-    if (input.filter !== undefined) {
+    const status = input.status;
+    if (
+      status !== undefined &&
+      !["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"].includes(status)
+    ) {
       throw new AwsError(
         Errors.InvalidParameter,
-        "Berth does not evaluate cluster query language filters on ListContainerInstances yet.",
+        "status should be one of [ACTIVE,DRAINING,REGISTERING,DEREGISTERING,REGISTRATION_FAILED]",
       );
     }
-    const status = input.status;
+    const query = input.filter !== undefined ? compileQuery(input.filter) : undefined;
+    const listId = `ListContainerInstances|${status ?? ""}|${input.filter ?? ""}`;
+    const page = pageOf(listId, input);
     return store.read(async (tx) => {
       const cluster = await requireCluster(tx, ctx, input.cluster);
-      const all = (await listInstances(tx, ctx.region, cluster)).filter((r) =>
-        status ? r.value.status === status : r.value.status !== "INACTIVE",
-      );
+      const snap = await readClusterSnapshot(tx, ctx.region, cluster, ctx.now);
+      const nodes = new Map(placementNodes(snap, opts.agentTimeoutMs).map((n) => [n.id, n]));
+      const all = snap.instances.filter((r) => {
+        if (status ? r.value.status !== status : r.value.status === "INACTIVE") return false;
+        const node = nodes.get(r.value.id);
+        return !query || (node !== undefined && query(queryTarget(node)));
+      });
       const after = page.after;
       const rest = after === undefined ? all : all.filter((r) => r.key > after);
-      const { items, nextToken } = cut(
-        "ListContainerInstances",
-        rest.slice(0, page.limit + 1),
-        page.limit,
-        (r) => r.key,
-      );
+      const { items, nextToken } = cut(listId, rest.slice(0, page.limit + 1), page.limit, (r) => r.key);
       return { containerInstanceArns: items.map((r) => r.value.arn), ...(nextToken ? { nextToken } : {}) };
+    });
+  };
+
+  const updateState: Handler<UpdateContainerInstancesStateRequest, UpdateContainerInstancesStateResponse> = (
+    input,
+    ctx,
+  ) => {
+    const refs = input.containerInstances ?? [];
+    if (refs.length === 0) throw new AwsError(Errors.InvalidParameter, "ContainerInstances cannot be empty.");
+    if (refs.length > 10)
+      throw new AwsError(Errors.InvalidParameter, "containerInstances can have at most 10 items.");
+    if (input.status !== "ACTIVE" && input.status !== "DRAINING") {
+      throw new AwsError(
+        Errors.InvalidParameter,
+        "Container instance status can only be updated to ACTIVE or DRAINING.",
+      );
+    }
+    return store.write(async (tx) => {
+      const cluster = await requireCluster(tx, ctx, input.cluster);
+      const containerInstances: ContainerInstance[] = [];
+      const failures: Failure[] = [];
+      for (const ref of refs) {
+        const parsed = parseInstanceRef(ctx, ref);
+        const rec =
+          parsed && (!parsed.cluster || parsed.cluster === cluster)
+            ? await getInstance(tx, ctx.region, cluster, parsed.id)
+            : undefined;
+        if (!rec || rec.value.status === "INACTIVE") {
+          failures.push({ arn: ref, reason: "MISSING" });
+          continue;
+        }
+        const stored =
+          rec.value.status === input.status
+            ? rec
+            : await putInstance(
+                tx,
+                ctx.region,
+                { ...rec.value, status: input.status as "ACTIVE" | "DRAINING" },
+                rec.version,
+              );
+        containerInstances.push(
+          await renderInstance(tx, ctx.region, stored, ctx.now, false, opts.agentTimeoutMs),
+        );
+      }
+      return { containerInstances, failures };
     });
   };
 
@@ -195,5 +249,6 @@ export function containerInstanceHandlers(store: Store, opts: { agentTimeoutMs: 
     ListContainerInstances: list,
     DescribeContainerInstances: describe,
     DeregisterContainerInstance: deregister,
+    UpdateContainerInstancesState: updateState,
   };
 }

@@ -8,6 +8,7 @@ import { getTask } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
 import { accountSettingHandlers } from "./account-settings.js";
+import { attributeHandlers } from "./attributes.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstanceHandlers } from "./container-instances.js";
 import { tagHandlers } from "./tags.js";
@@ -78,6 +79,7 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...accountSettingHandlers(store),
       ...taskHandlers(store, { agentTimeoutMs }),
       ...containerInstanceHandlers(store, { agentTimeoutMs }),
+      ...attributeHandlers(store),
     },
   };
 }
