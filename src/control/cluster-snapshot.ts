@@ -12,6 +12,7 @@ import {
   listInstances,
 } from "../state/ecs/container-instances.js";
 import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
+import { listServices, type ServiceRecord } from "../state/ecs/services.js";
 import { listTasks, type TaskRecord } from "../state/ecs/tasks.js";
 import type { ReadTx, StoredRecord } from "../state/store.js";
 
@@ -21,8 +22,11 @@ export interface ClusterSnapshot {
   now: number;
   instances: StoredRecord<ContainerInstanceRecord>[];
   tasks: StoredRecord<TaskRecord>[];
-  /** Every task definition a task of the snapshot runs, by ARN. */
+  services: StoredRecord<ServiceRecord>[];
+  /** Every task definition a task or a service deployment of the snapshot uses, by ARN. */
   taskDefinitions: Map<string, StoredTaskDefinition>;
+  /** The store's sequence number when the snapshot was read. */
+  seq: number;
 }
 
 export async function readClusterSnapshot(
@@ -31,16 +35,18 @@ export async function readClusterSnapshot(
   cluster: string,
   now: number,
 ): Promise<ClusterSnapshot> {
+  const seq = await tx.seq();
   const instances = await listInstances(tx, region, cluster);
   const tasks = await listTasks(tx, region, cluster);
+  const services = await listServices(tx, region, cluster);
   const taskDefinitions = new Map<string, StoredTaskDefinition>();
-  for (const t of tasks) {
-    const arn = t.value.task.taskDefinitionArn;
+  const arns = [...tasks.map((t) => t.value.task.taskDefinitionArn), ...services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition))];
+  for (const arn of arns) {
     if (taskDefinitions.has(arn)) continue;
     const td = await getTaskDefinitionByArn(tx, region, arn);
     if (td) taskDefinitions.set(arn, td.value.td);
   }
-  return { region, cluster, now, instances, tasks, taskDefinitions };
+  return { region, cluster, now, instances, tasks, services, taskDefinitions, seq };
 }
 
 /** What a task of the snapshot reserves (zero when its task definition is gone). */

@@ -31,6 +31,8 @@ export interface ReadTx {
   get<T>(kind: string, key: string): Promise<StoredRecord<T> | undefined>;
   scan<T>(kind: string, opts?: ScanOptions): Promise<StoredRecord<T>[]>;
   count(kind: string, prefix?: string): Promise<number>;
+  /** The sequence number of the newest committed change, as this transaction sees it. */
+  seq(): Promise<number>;
 }
 
 export interface PutOptions {

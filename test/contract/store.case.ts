@@ -167,6 +167,17 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.headSeq(), since.at(-1)!.seq);
     });
 
+    it("tells a transaction the sequence number of the newest change it can see", async () => {
+      const before = await store.read((tx) => tx.seq());
+      const inside = await store.write(async (tx) => {
+        await tx.put("seqs", "a", 1);
+        return tx.seq();
+      });
+      assert.ok(inside > before);
+      assert.equal(await store.read((tx) => tx.seq()), inside);
+      assert.equal(await store.headSeq(), inside);
+    });
+
     it("refuses writes in a read transaction and use of a finished transaction", async () => {
       await assert.rejects(
         store.read(async (tx) =>

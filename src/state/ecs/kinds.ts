@@ -11,8 +11,10 @@ export const K = {
   family: "ecs.family",
   /** `${region}/${principalArn or "-"}/${name}` */
   accountSetting: "ecs.setting",
-  /** `${region}/${clusterName}/${serviceName}` (services issue) */
+  /** `${region}/${clusterName}/${serviceName}` */
   service: "ecs.service",
+  /** `${region}/${clusterName}/${serviceName}#${createdAt padded}#${id}` */
+  serviceDeployment: "ecs.service-deployment",
   /** `${region}/${clusterName}/${taskId}` */
   task: "ecs.task",
   /** `${region}/${clusterName}/${containerInstanceId}` */

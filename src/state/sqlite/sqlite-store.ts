@@ -198,6 +198,11 @@ export class SqliteStore implements Store {
   }
 
   /** @internal */
+  headRow(): number {
+    return (this.stmt.head.get() as { seq: number }).seq;
+  }
+
+  /** @internal */
   countRows(kind: string, prefix?: string): number {
     const row = prefix
       ? this.stmt.countPrefix.get(kind, prefix, prefix + PREFIX_END)
@@ -266,6 +271,11 @@ class SqliteTx implements WriteTx {
   async count(kind: string, prefix?: string): Promise<number> {
     this.live();
     return this.store.countRows(kind, prefix);
+  }
+
+  async seq(): Promise<number> {
+    this.live();
+    return this.store.headRow();
   }
 
   async put<T>(kind: string, key: string, value: T, opts: PutOptions = {}): Promise<StoredRecord<T>> {

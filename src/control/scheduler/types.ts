@@ -1,0 +1,57 @@
+/** What the service scheduler takes and gives. See README.md in this folder. */
+import type { ServiceDeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
+import type { TaskRecord } from "../../state/ecs/tasks.js";
+import type { ClusterSnapshot } from "../cluster-snapshot.js";
+
+export type Health = "healthy" | "unhealthy" | "unknown";
+
+export interface SchedulerInput {
+  /** The cluster as it is, services included. */
+  snapshot: ClusterSnapshot;
+  now: number;
+  agentTimeoutMs: number;
+  /** Randomness for the random placement strategy. */
+  random: () => number;
+  /** New ids (task ids are 32 hex characters, others UUIDs); injected to keep planning pure. */
+  newId: (kind: "task" | "container" | "event") => string;
+  /**
+   * A further health verdict on a RUNNING task beyond its container health checks (load balancer
+   * target health); "unknown" holds a task back from counting as healthy.
+   */
+  healthGate?: (service: ServiceRecord, task: TaskRecord) => Health;
+}
+
+export interface Launch {
+  taskId: string;
+  containerIds: string[];
+  instanceId: string;
+  deploymentId: string;
+  taskDefinitionArn: string;
+}
+
+export interface Stop {
+  /** The task record key and the version the plan saw. */
+  key: string;
+  version: number;
+  reason: string;
+}
+
+export interface ServicePlan {
+  serviceKey: string;
+  /** The service record version the plan was made from; the applier drops the plan if it moved. */
+  serviceVersion: number;
+  launches: Launch[];
+  stops: Stop[];
+  /** The service record after this pass (counts, deployments, events), when it changed. */
+  next?: ServiceRecord;
+  /** ServiceDeployment records to write (created or updated). */
+  serviceDeployments: ServiceDeploymentRecord[];
+}
+
+export interface Plan {
+  region: string;
+  cluster: string;
+  /** The store sequence the snapshot was read at. */
+  seq: number;
+  services: ServicePlan[];
+}

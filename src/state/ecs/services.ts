@@ -1,0 +1,132 @@
+import type {
+  DeploymentConfiguration,
+  LoadBalancer,
+  NetworkConfiguration,
+  PlacementConstraint,
+  PlacementStrategy,
+  ServiceRegistry,
+  Tag,
+} from "@aws-sdk/client-ecs";
+import type { ReadTx, StoredRecord, WriteTx } from "../store.js";
+import { K } from "./kinds.js";
+
+/** One deployment of a service (the API's Deployment, with epoch-ms times). */
+export interface DeploymentRecord {
+  /** ecs-svc/<19 digits> */
+  id: string;
+  status: "PRIMARY" | "ACTIVE";
+  taskDefinition: string;
+  desiredCount: number;
+  pendingCount: number;
+  runningCount: number;
+  failedTasks: number;
+  createdAt: number;
+  updatedAt: number;
+  launchType: string;
+  rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
+  rolloutStateReason: string;
+  /** The ServiceDeployment (ListServiceDeployments) this deployment is. */
+  serviceDeploymentArn: string;
+  /** The service revision it deploys. */
+  serviceRevisionArn: string;
+  /** Set when this deployment is a circuit-breaker rollback. */
+  rollbackOf?: string;
+}
+
+export interface ServiceEvent {
+  id: string;
+  createdAt: number;
+  message: string;
+}
+
+export interface ServiceRecord {
+  name: string;
+  arn: string;
+  cluster: string;
+  clusterArn: string;
+  status: "ACTIVE" | "DRAINING" | "INACTIVE";
+  desiredCount: number;
+  schedulingStrategy: "REPLICA" | "DAEMON";
+  launchType: string;
+  taskDefinition: string;
+  deploymentConfiguration: Required<Pick<DeploymentConfiguration, "maximumPercent" | "minimumHealthyPercent">> & {
+    deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
+  };
+  placementConstraints: PlacementConstraint[];
+  placementStrategy: PlacementStrategy[];
+  loadBalancers: LoadBalancer[];
+  serviceRegistries: ServiceRegistry[];
+  networkConfiguration?: NetworkConfiguration;
+  healthCheckGracePeriodSeconds?: number;
+  propagateTags: "NONE" | "TASK_DEFINITION" | "SERVICE";
+  enableECSManagedTags: boolean;
+  createdAt: number;
+  createdBy: string;
+  roleArn?: string;
+  /** Newest first, at most MAX_EVENTS. */
+  events: ServiceEvent[];
+  /** PRIMARY first. */
+  deployments: DeploymentRecord[];
+  tags: Tag[];
+  /** Scheduler bookkeeping. */
+  scheduler: {
+    /** The service reached a steady state (to report it once, then every 6 hours). */
+    steadySince?: number;
+    lastSteadyEventAt?: number;
+    /** Launches wait until this time after repeated start failures. */
+    throttledUntil?: number;
+    /** Task ids already counted as failures for the primary deployment's circuit breaker. */
+    counted: string[];
+    /** The last placement-failure message, not repeated within a few minutes. */
+    lastPlacementFailure?: { message: string; at: number };
+  };
+}
+
+/** A service deployment as ListServiceDeployments/DescribeServiceDeployments report it. */
+export interface ServiceDeploymentRecord {
+  arn: string;
+  serviceArn: string;
+  clusterArn: string;
+  service: string;
+  deploymentId: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  updatedAt: number;
+  sourceServiceRevisions: { arn: string; requestedTaskCount: number; runningTaskCount: number; pendingTaskCount: number }[];
+  targetServiceRevision: { arn: string; requestedTaskCount: number; runningTaskCount: number; pendingTaskCount: number };
+  status:
+    | "PENDING"
+    | "SUCCESSFUL"
+    | "STOPPED"
+    | "STOP_REQUESTED"
+    | "IN_PROGRESS"
+    | "ROLLBACK_REQUESTED"
+    | "ROLLBACK_IN_PROGRESS"
+    | "ROLLBACK_SUCCESSFUL"
+    | "ROLLBACK_FAILED";
+  statusReason?: string;
+  deploymentConfiguration: ServiceRecord["deploymentConfiguration"];
+  rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
+  deploymentCircuitBreaker?: { status: "TRIGGERED" | "MONITORING" | "MONITORING_COMPLETE" | "DISABLED"; failureCount: number; threshold: number };
+  taskDefinition: string;
+}
+
+export const serviceKey = (region: string, cluster: string, name: string) => `${region}/${cluster}/${name}`;
+
+export const getService = (tx: ReadTx, region: string, cluster: string, name: string) =>
+  tx.get<ServiceRecord>(K.service, serviceKey(region, cluster, name));
+
+export const putService = (tx: WriteTx, region: string, rec: ServiceRecord, expectVersion: number) =>
+  tx.put(K.service, serviceKey(region, rec.cluster, rec.name), rec, { expectVersion });
+
+export const listServices = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<ServiceRecord>[]> =>
+  tx.scan<ServiceRecord>(K.service, { prefix: `${region}/${cluster}/` });
+
+// ServiceDeployment records sort by service, then creation (zero-padded ms), then id.
+export const serviceDeploymentKey = (region: string, cluster: string, service: string, createdAt: number, id: string) =>
+  `${region}/${cluster}/${service}#${String(createdAt).padStart(15, "0")}#${id}`;
+
+export const listServiceDeployments = (tx: ReadTx, region: string, cluster: string, service: string) =>
+  tx.scan<ServiceDeploymentRecord>(K.serviceDeployment, { prefix: `${region}/${cluster}/${service}#` });
