@@ -18,6 +18,10 @@ export interface Config {
   readonly logLevel: Level;
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes. */
   readonly durability: "FULL" | "NORMAL";
+  /** BERTH_MASTER_KEY: base64 master keys, comma-separated, primary first (see src/crypto/master-key.ts). */
+  readonly masterKey: string | undefined;
+  /** BERTH_MASTER_KEY_FILE: a master key file; default `<data-dir>/master.key`. */
+  readonly masterKeyFile: string | undefined;
 }
 
 export const DEFAULT_PORT = 4747;
@@ -69,5 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     secretAccessKey,
     logLevel: logLevel as Level,
     durability,
+    masterKey: env.BERTH_MASTER_KEY || undefined,
+    masterKeyFile: env.BERTH_MASTER_KEY_FILE ? resolve(env.BERTH_MASTER_KEY_FILE) : undefined,
   });
 }

@@ -11,12 +11,18 @@ import { join } from "node:path";
 import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
+import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { rootIdentity } from "../identity/identity.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
+import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
 import { ecsService } from "../services/ecs/index.js";
+import { kmsService } from "../services/kms/index.js";
+import { secretsManagerService } from "../services/secretsmanager/index.js";
+import { secretPurgeComponent } from "../services/secretsmanager/purge.js";
 import type { ServiceDefinition } from "../services/service.js";
+import { ssmService } from "../services/ssm/index.js";
 import { stsService } from "../services/sts/index.js";
 import { SqliteStore } from "../state/sqlite/sqlite-store.js";
 import type { Store } from "../state/store.js";
@@ -37,6 +43,8 @@ export interface BuildOptions {
   joinToken?: string;
   /** Run an agent in-process (`berth up` does); false for a control plane only. */
   agent?: LocalAgentOptions | false;
+  /** The master keyring that seals secrets; defaults to the config's key, or `<data-dir>/master.key`. */
+  keyring?: KeyringSource;
 }
 
 /**
@@ -57,6 +65,10 @@ export interface Berth {
   readonly server: Server;
   readonly services: readonly ServiceDefinition[];
   readonly components: readonly Component[];
+  /** The master keyring sealing secrets at rest. */
+  readonly keyring: KeyringSource;
+  /** Resolves task `secrets[].valueFrom` references to plaintext (for the agent path). */
+  readonly secrets: SecretResolver;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
@@ -79,11 +91,26 @@ export function build(opts: BuildOptions): Berth {
   }
   const theStore = store;
   const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
+  const keyring =
+    opts.keyring ??
+    masterKeySource({
+      dataDir: config.dataDir,
+      masterKey: config.masterKey,
+      masterKeyFile: config.masterKeyFile,
+      warn: (msg, fields) => log.warn(msg, fields),
+    });
   const services: ServiceDefinition[] = [
     ecsService({ store: theStore, accountId: config.accountId }),
     stsService(),
+    // Secrets, configuration and keys (SSM Parameter Store, Secrets Manager, KMS).
+    ssmService({ store: theStore, keyring }),
+    secretsManagerService({ store: theStore, keyring }),
+    kmsService({ store: theStore, keyring }),
   ];
-  const components: Component[] = [];
+  const secrets = secretResolver({ store: theStore, keyring });
+  const components: Component[] = [
+    secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
+  ];
   let url = "";
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // CloudWatch Logs arrives with its service; until then shipped output waits in the agents' buffers.
@@ -145,6 +172,8 @@ export function build(opts: BuildOptions): Berth {
     server,
     services,
     components,
+    keyring,
+    secrets,
     agent: () => agentComponent?.agent(),
     async listen() {
       url = await new Promise<string>((resolve, reject) => {
