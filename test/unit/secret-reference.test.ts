@@ -5,16 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { loadConfig } from "../../src/config/config.js";
-import { generateMasterKey, Keyring } from "../../src/crypto/keyring.js";
-import { silentLogger } from "../../src/lib/log.js";
-import { type Berth, build } from "../../src/main/build.js";
+import type { Berth } from "../../src/main/build.js";
 import { SecretReferenceError } from "../../src/secrets/resolve.js";
-import type { RequestContext } from "../../src/services/service.js";
-import { SqliteStore } from "../../src/state/sqlite/sqlite-store.js";
+import { ACCOUNT, type HandlerBerth, handlerBerth } from "../helpers/handlers.js";
 
 const REGION = "us-east-1";
-const ACCOUNT = "000000000000";
 const PREFIX =
   "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed:";
 
@@ -24,27 +19,7 @@ describe("resolveSecretReference", () => {
   let binaryArn = "";
   const versions: Record<string, string> = {};
 
-  const call = async (service: string, op: string, input: unknown, region = REGION) => {
-    const svc = berth.services.find((s) => s.id === service)!;
-    const ctx: RequestContext = {
-      requestId: "test",
-      region,
-      accountId: ACCOUNT,
-      principal: {
-        arn: `arn:aws:iam::${ACCOUNT}:root`,
-        accountId: ACCOUNT,
-        userId: ACCOUNT,
-        kind: "root",
-        accessKeyId: "AKIATEST",
-      },
-      now: Date.now(),
-      service,
-      operation: op,
-      sourceIp: "127.0.0.1",
-      log: silentLogger,
-    };
-    return (await svc.handlers[op]!(input as never, ctx)) as Record<string, unknown>;
-  };
+  let call: HandlerBerth["call"];
   const resolve = (valueFrom: string, region = REGION) =>
     berth.secrets.resolveSecretReference(region, ACCOUNT, valueFrom);
   const rejects = (valueFrom: string, reason: string) =>
@@ -55,14 +30,9 @@ describe("resolveSecretReference", () => {
     });
 
   before(async () => {
-    const keyring = new Keyring([generateMasterKey()]);
-    berth = build({
-      config: loadConfig({ BERTH_PORT: "0", BERTH_DATA_DIR: "/nonexistent" }),
-      credentials: { accessKeyId: "AKIATESTTESTTEST", secretAccessKey: "x" },
-      store: new SqliteStore({ path: ":memory:" }),
-      keyring: { get: () => keyring, describe: () => "test", file: () => undefined },
-      log: silentLogger,
-    });
+    const h = handlerBerth();
+    berth = h.berth;
+    call = h.call;
     await call("ssm", "PutParameter", { Name: "/app/db/password", Value: "pw-one", Type: "SecureString" });
     await call("ssm", "PutParameter", {
       Name: "/app/db/password",
@@ -76,7 +46,12 @@ describe("resolveSecretReference", () => {
       Labels: ["stable"],
     });
     await call("ssm", "PutParameter", { Name: "plain", Value: "a,b", Type: "StringList" });
-    await call("ssm", "PutParameter", { Name: "/west/only", Value: "w", Type: "String" }, "us-west-2");
+    await call(
+      "ssm",
+      "PutParameter",
+      { Name: "/west/only", Value: "w", Type: "String" },
+      { region: "us-west-2" },
+    );
     const created = await call("secretsmanager", "CreateSecret", {
       Name: "prod/db",
       SecretString: JSON.stringify({ username: "admin", password: "s3cr3t", port: 5432, tls: true }),
