@@ -110,14 +110,13 @@ export function secretHandlers(deps: SecretsManagerDeps) {
           `The operation failed because the secret ${name} already exists.`,
         );
       }
-      const kmsKeyId = await secretKey(tx, deps, ctx, input.KmsKeyId);
+      // An empty KmsKeyId means the default key, as an absent one does.
+      const kmsKeyId = await secretKey(tx, deps, ctx, input.KmsKeyId || undefined);
       const rec: SecretRecord = {
         name,
         arn: newSecretArn(ctx, name),
         ...(input.Description !== undefined ? { description: input.Description } : {}),
-        ...(input.KmsKeyId !== undefined && input.KmsKeyId !== DEFAULT_KEY
-          ? { kmsKeyRef: input.KmsKeyId }
-          : {}),
+        ...(input.KmsKeyId && input.KmsKeyId !== DEFAULT_KEY ? { kmsKeyRef: input.KmsKeyId } : {}),
         kmsKeyId,
         ...(input.Type !== undefined ? { type: input.Type } : {}),
         tags,
@@ -153,7 +152,7 @@ export function secretHandlers(deps: SecretsManagerDeps) {
       if (input.Description !== undefined) rec.description = input.Description;
       if (input.Type !== undefined) rec.type = input.Type;
       if (input.KmsKeyId !== undefined) {
-        rec.kmsKeyId = await secretKey(tx, deps, ctx, input.KmsKeyId);
+        rec.kmsKeyId = await secretKey(tx, deps, ctx, input.KmsKeyId || undefined);
         if (input.KmsKeyId === DEFAULT_KEY || input.KmsKeyId === "") delete rec.kmsKeyRef;
         else rec.kmsKeyRef = input.KmsKeyId;
       }
