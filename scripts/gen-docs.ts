@@ -44,7 +44,8 @@ function compatibility(): string {
     );
     sections.push("| Operation | Status | Notes |", "|---|---|---|");
     for (const o of ops) {
-      sections.push(`| ${o} | ${s.handlers[o] ? "supported" : "not supported"} | ${s.notes?.[o] ?? ""} |`);
+      const note = s.handlers[o] ? s.notes?.[o] : s.absent?.[o];
+      sections.push(`| ${o} | ${s.handlers[o] ? "supported" : "not supported"} | ${note ?? ""} |`);
     }
     sections.push("");
     for (const o of Object.keys(s.handlers)) {

@@ -22,6 +22,10 @@ export interface Config {
   readonly agentTimeoutMs: number;
   /** How long STOPPED tasks stay describable. */
   readonly stoppedTaskRetentionMs: number;
+  /** BERTH_MASTER_KEY: base64 master keys, comma-separated, primary first (see src/crypto/master-key.ts). */
+  readonly masterKey: string | undefined;
+  /** BERTH_MASTER_KEY_FILE: a master key file; default `<data-dir>/master.key`. */
+  readonly masterKeyFile: string | undefined;
 }
 
 export const DEFAULT_PORT = 4747;
@@ -83,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     durability,
     agentTimeoutMs: ms("BERTH_AGENT_TIMEOUT_MS", 60_000),
     stoppedTaskRetentionMs: ms("BERTH_STOPPED_TASK_RETENTION_MS", 60 * 60 * 1000),
+    masterKey: env.BERTH_MASTER_KEY || undefined,
+    masterKeyFile: env.BERTH_MASTER_KEY_FILE ? resolve(env.BERTH_MASTER_KEY_FILE) : undefined,
   });
 }

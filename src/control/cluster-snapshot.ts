@@ -11,8 +11,8 @@ import {
   isConnected,
   listInstances,
 } from "../state/ecs/container-instances.js";
-import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
 import { listServices, type ServiceRecord } from "../state/ecs/services.js";
+import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
 import { listTasks, type TaskRecord } from "../state/ecs/tasks.js";
 import type { ReadTx, StoredRecord } from "../state/store.js";
 
@@ -40,7 +40,10 @@ export async function readClusterSnapshot(
   const tasks = await listTasks(tx, region, cluster);
   const services = await listServices(tx, region, cluster);
   const taskDefinitions = new Map<string, StoredTaskDefinition>();
-  const arns = [...tasks.map((t) => t.value.task.taskDefinitionArn), ...services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition))];
+  const arns = [
+    ...tasks.map((t) => t.value.task.taskDefinitionArn),
+    ...services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition)),
+  ];
   for (const arn of arns) {
     if (taskDefinitions.has(arn)) continue;
     const td = await getTaskDefinitionByArn(tx, region, arn);

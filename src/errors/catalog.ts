@@ -169,6 +169,123 @@ export const Errors = {
     "CreateLogGroup or CreateLogStream with a name already in use",
   ),
   TooManyTags: def("TooManyTagsException", 400, "TagResource would leave a log group with more than 50 tags"),
+
+  // --- SSM Parameter Store ----------------------------------------------------------------------
+  ParameterNotFound: def("ParameterNotFound", 400, "SSM: the named parameter does not exist"),
+  ParameterAlreadyExists: def(
+    "ParameterAlreadyExists",
+    400,
+    "SSM PutParameter: the parameter exists and Overwrite is not set",
+  ),
+  ParameterVersionNotFound: def(
+    "ParameterVersionNotFound",
+    400,
+    "SSM: the parameter has no such version (or a label names none)",
+  ),
+  ParameterVersionLabelLimitExceeded: def(
+    "ParameterVersionLabelLimitExceeded",
+    400,
+    "SSM LabelParameterVersion: a version would carry more than 10 labels",
+  ),
+  ParameterMaxVersionLimitExceeded: def(
+    "ParameterMaxVersionLimitExceeded",
+    400,
+    "SSM PutParameter: the oldest of 100 versions carries a label and cannot be dropped",
+  ),
+  HierarchyLevelLimitExceeded: def(
+    "HierarchyLevelLimitExceededException",
+    400,
+    "SSM PutParameter: the name has more than 15 hierarchy levels",
+  ),
+  HierarchyTypeMismatch: def(
+    "HierarchyTypeMismatchException",
+    400,
+    "SSM PutParameter: Overwrite would change a parameter to or from SecureString",
+  ),
+  InvalidAllowedPattern: def(
+    "InvalidAllowedPatternException",
+    400,
+    "SSM PutParameter: the value does not match AllowedPattern, or the pattern is not a valid regex",
+  ),
+  ParameterPatternMismatch: def(
+    "ParameterPatternMismatchException",
+    400,
+    "SSM PutParameter: the parameter name is not valid",
+  ),
+  InvalidKeyId: def("InvalidKeyId", 400, "SSM: the KMS key named by KeyId does not exist or cannot be used"),
+  InvalidFilterKey: def("InvalidFilterKey", 400, "SSM: a filter key is not valid for the operation"),
+  InvalidFilterOption: def("InvalidFilterOption", 400, "SSM: a filter option or filter value is not valid"),
+  InvalidFilterValue: def("InvalidFilterValue", 400, "SSM: a filter has no values where it needs some"),
+  SsmInvalidNextToken: def("InvalidNextToken", 400, "SSM: NextToken did not come from the same listing"),
+  InvalidResourceId: def("InvalidResourceId", 400, "SSM tagging: the resource does not exist"),
+  InvalidResourceType: def(
+    "InvalidResourceType",
+    400,
+    "SSM tagging: the resource type is not one Berth tags (only Parameter)",
+  ),
+  TooManyTagsError: def(
+    "TooManyTagsError",
+    400,
+    "SSM AddTagsToResource: the resource would have over 50 tags",
+  ),
+  SsmInternalServerError: def(
+    "InternalServerError",
+    500,
+    "SSM: a stored value could not be opened (wrong master key)",
+  ),
+
+  // --- Secrets Manager --------------------------------------------------------------------------
+  InvalidRequest: def(
+    "InvalidRequestException",
+    400,
+    "Secrets Manager: the request is not valid for the secret's current state (e.g. marked for deletion)",
+  ),
+  ResourceExists: def(
+    "ResourceExistsException",
+    400,
+    "Secrets Manager: the secret, or the version named by ClientRequestToken, already exists",
+  ),
+  SmInvalidNextToken: def(
+    "InvalidNextTokenException",
+    400,
+    "Secrets Manager: NextToken did not come from the same listing",
+  ),
+  EncryptionFailure: def(
+    "EncryptionFailure",
+    400,
+    "Secrets Manager: the KMS key cannot encrypt (does not exist, disabled)",
+  ),
+  DecryptionFailure: def(
+    "DecryptionFailure",
+    400,
+    "Secrets Manager: a stored value could not be opened (wrong master key)",
+  ),
+
+  // --- KMS --------------------------------------------------------------------------------------
+  KmsNotFound: def("NotFoundException", 400, "KMS: the key or alias does not exist"),
+  KmsAlreadyExists: def("AlreadyExistsException", 400, "KMS CreateAlias: the alias exists"),
+  KmsDisabled: def("DisabledException", 400, "KMS: the key is disabled"),
+  KmsInvalidState: def("KMSInvalidStateException", 400, "KMS: the key's state does not allow the operation"),
+  InvalidCiphertext: def(
+    "InvalidCiphertextException",
+    400,
+    "KMS Decrypt: the ciphertext is not one Berth made, was altered, or its encryption context differs",
+  ),
+  IncorrectKey: def(
+    "IncorrectKeyException",
+    400,
+    "KMS Decrypt: KeyId names another key than the ciphertext's",
+  ),
+  InvalidKeyUsage: def("InvalidKeyUsageException", 400, "KMS: the key's usage does not allow the operation"),
+  InvalidAliasName: def("InvalidAliasNameException", 400, "KMS: the alias name is not valid or is reserved"),
+  KmsTag: def("TagException", 400, "KMS: tags are not valid (aws: prefix, duplicates)"),
+  KmsDryRun: def("DryRunOperationException", 412, "KMS: DryRun was set and the request would have succeeded"),
+  KmsInvalidMarker: def("InvalidMarkerException", 400, "KMS: Marker did not come from the same listing"),
+  KmsUnsupportedOperation: def(
+    "UnsupportedOperationException",
+    400,
+    "KMS: the key spec or option is one Berth does not implement",
+  ),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Errors;

@@ -158,9 +158,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       const handler = service.handlers[operation];
       if (!handler) {
+        const why = service.absent?.[operation];
         throw new AwsError(
           Errors.NotImplemented,
-          `Berth does not implement ${service.title} ${operation}; docs/COMPATIBILITY.md lists what it supports.`,
+          why
+            ? `Berth does not implement ${service.title} ${operation}: ${why}`
+            : `Berth does not implement ${service.title} ${operation}; docs/COMPATIBILITY.md lists what it supports.`,
         );
       }
       let input: Record<string, unknown>;

@@ -12,15 +12,21 @@ import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
 import { taskJanitor } from "../control/task-janitor.js";
+import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { rootIdentity } from "../identity/identity.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
+import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
 import { ecsService } from "../services/ecs/index.js";
+import { kmsService } from "../services/kms/index.js";
 import { logsService } from "../services/logs/index.js";
 import { logsRetention } from "../services/logs/retention.js";
 import { logSink } from "../services/logs/sink.js";
+import { secretsManagerService } from "../services/secretsmanager/index.js";
+import { secretPurgeComponent } from "../services/secretsmanager/purge.js";
 import type { ServiceDefinition } from "../services/service.js";
+import { ssmService } from "../services/ssm/index.js";
 import { stsService } from "../services/sts/index.js";
 import { SqliteStore } from "../state/sqlite/sqlite-store.js";
 import type { Store } from "../state/store.js";
@@ -45,6 +51,8 @@ export interface BuildOptions {
   agentTimeoutMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
   stoppedTaskRetentionMs?: number;
+  /** The master keyring that seals secrets; defaults to the config's key, or `<data-dir>/master.key`. */
+  keyring?: KeyringSource;
 }
 
 /**
@@ -65,6 +73,10 @@ export interface Berth {
   readonly server: Server;
   readonly services: readonly ServiceDefinition[];
   readonly components: readonly Component[];
+  /** The master keyring sealing secrets at rest. */
+  readonly keyring: KeyringSource;
+  /** Resolves task `secrets[].valueFrom` references to plaintext (for the agent path). */
+  readonly secrets: SecretResolver;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
@@ -87,6 +99,14 @@ export function build(opts: BuildOptions): Berth {
   }
   const theStore = store;
   const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
+  const keyring =
+    opts.keyring ??
+    masterKeySource({
+      dataDir: config.dataDir,
+      masterKey: config.masterKey,
+      masterKeyFile: config.masterKeyFile,
+      warn: (msg, fields) => log.warn(msg, fields),
+    });
   const services: ServiceDefinition[] = [
     ecsService({
       store: theStore,
@@ -95,8 +115,15 @@ export function build(opts: BuildOptions): Berth {
     }),
     logsService({ store: theStore }),
     stsService(),
+    // Secrets, configuration and keys (SSM Parameter Store, Secrets Manager, KMS).
+    ssmService({ store: theStore, keyring }),
+    secretsManagerService({ store: theStore, keyring }),
+    kmsService({ store: theStore, keyring }),
   ];
-  const components: Component[] = [];
+  const secrets = secretResolver({ store: theStore, keyring });
+  const components: Component[] = [
+    secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
+  ];
   let url = "";
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // Container output that agents ship for awslogs goes into CloudWatch Logs.
@@ -164,6 +191,8 @@ export function build(opts: BuildOptions): Berth {
     server,
     services,
     components,
+    keyring,
+    secrets,
     agent: () => agentComponent?.agent(),
     async listen() {
       url = await new Promise<string>((resolve, reject) => {

@@ -4,10 +4,12 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { KeyringError } from "../crypto/keyring.js";
 import { AGENT_USAGE, agentCommand } from "./agent-command.js";
 import { build, VERSION } from "./build.js";
 import { loadRootCredentials } from "./credentials.js";
 import { loadJoinToken } from "./join-token.js";
+import { masterKeyCommand } from "./master-key-command.js";
 import { resetCommand } from "./reset-command.js";
 
 const USAGE = `usage: berth <command> [options]
@@ -19,6 +21,9 @@ commands:
            --log-level debug|info|warn|error (BERTH_LOG_LEVEL)   --no-agent (control plane only)
 ${AGENT_USAGE}  reset    wipe all state of a running Berth (signed with the root credentials)
            --endpoint URL (default http://127.0.0.1:<port>)   --data-dir DIR   --region R
+  master-key status|rotate|rewrap
+           the keys that seal secrets at rest; rotate/rewrap only while Berth is stopped
+           --data-dir DIR   --keep-old (rotate: keep the old keys in the key file)
   version  print the version
 `;
 
@@ -97,6 +102,8 @@ export async function main(argv: string[]): Promise<number> {
         return -1; // keep running
       case "reset":
         return await resetCommand(rest);
+      case "master-key":
+        return await masterKeyCommand(rest);
       case "version":
       case "--version":
         process.stdout.write(`${VERSION}\n`);
@@ -112,7 +119,11 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (
+      err instanceof ConfigError ||
+      err instanceof KeyringError ||
+      (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ) {
       process.stderr.write(`berth: ${(err as Error).message}\n`);
       return 2;
     }

@@ -79,10 +79,12 @@ function decodeStruct(
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
-function mismatch(path: string, expected: string, got: unknown): AwsError {
+function mismatch(path: string, expected: string, got: unknown, sensitive = false): AwsError {
+  // A member the model marks sensitive (secret values, plaintext) is never echoed back.
+  const shown = sensitive ? "*** Sensitive Data Redacted ***" : preview(got);
   return new AwsError(
     Errors.Serialization,
-    `Invalid type for parameter ${path}, value: ${preview(got)}, type: ${typeName(got)}, valid types: ${expected}`,
+    `Invalid type for parameter ${path}, value: ${shown}, type: ${typeName(got)}, valid types: ${expected}`,
   );
 }
 
@@ -92,9 +94,10 @@ function preview(v: unknown): string {
 }
 
 function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOptions): unknown {
+  const secret = shape.traits.sensitive === true;
   switch (shape.kind) {
     case "string":
-      if (typeof value !== "string") throw mismatch(path, "<class 'str'>", value);
+      if (typeof value !== "string") throw mismatch(path, "<class 'str'>", value, secret);
       return value;
     case "number":
     case "bigint":
@@ -114,7 +117,7 @@ function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOpt
     }
     case "blob":
       if (typeof value !== "string" || !BASE64.test(value))
-        throw mismatch(path, "base64 <class 'bytes'>", value);
+        throw mismatch(path, "base64 <class 'bytes'>", value, secret);
       return Buffer.from(value, "base64");
     case "document":
       return value;

@@ -49,4 +49,9 @@ export interface ServiceDefinition {
   readonly handlers: Readonly<Record<string, Handler>>;
   /** Limits of supported operations, one line each, for docs/COMPATIBILITY.md. */
   readonly notes?: Readonly<Record<string, string>>;
+  /**
+   * Why an operation is deliberately not implemented, for the NotImplementedException message and
+   * docs/COMPATIBILITY.md (e.g. Secrets Manager rotation needs a function runtime).
+   */
+  readonly absent?: Readonly<Record<string, string>>;
 }

@@ -4,13 +4,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { loadConfig } from "../../src/config/config.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
-import { createLogger, silentLogger } from "../../src/lib/log.js";
+import { createLogger, type Logger, silentLogger } from "../../src/lib/log.js";
 import type { LocalAgentOptions } from "../../src/main/agent-component.js";
 import { type Berth, build } from "../../src/main/build.js";
 
@@ -28,6 +31,9 @@ export interface TestBerth {
   dataDir: string;
   ecs(opts?: { region?: string; credentials?: Credentials }): ECSClient;
   sts(opts?: { region?: string; credentials?: Credentials }): STSClient;
+  ssm(opts?: { region?: string; credentials?: Credentials }): SSMClient;
+  secretsManager(opts?: { region?: string; credentials?: Credentials }): SecretsManagerClient;
+  kms(opts?: { region?: string; credentials?: Credentials }): KMSClient;
   close(): Promise<void>;
 }
 
@@ -38,6 +44,10 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
 export interface StartOptions {
   clock?: Clock;
   env?: Record<string, string>;
+  /** Log sink (default silent; BERTH_TEST_LOG=1 logs to stderr). */
+  log?: Logger;
+  /** Use this data dir instead of a fresh temporary one. */
+  dataDir?: string;
   /** Run the in-process agent on the real Docker engine (true), or with these options. */
   agent?: boolean | LocalAgentOptions;
   agentTimeoutMs?: number;
@@ -46,7 +56,7 @@ export interface StartOptions {
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
-  const dataDir = await tempDir();
+  const dataDir = opts.dataDir ?? (await tempDir());
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
   const config = loadConfig({
     BERTH_PORT: "0",
@@ -54,7 +64,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     BERTH_DURABILITY: "NORMAL",
     ...opts.env,
   });
-  const log = process.env.BERTH_TEST_LOG ? createLogger({ level: "debug" }) : silentLogger;
+  const log = opts.log ?? (process.env.BERTH_TEST_LOG ? createLogger({ level: "debug" }) : silentLogger);
   const berth = build({
     config,
     credentials,
@@ -83,6 +93,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     dataDir,
     ecs: (o) => new ECSClient(clientOpts(o)),
     sts: (o) => new STSClient(clientOpts(o)),
+    ssm: (o) => new SSMClient(clientOpts(o)),
+    secretsManager: (o) => new SecretsManagerClient(clientOpts(o)),
+    kms: (o) => new KMSClient(clientOpts(o)),
     async close() {
       // An agent leaves its tasks running on purpose; tests remove everything it made.
       await berth.agent()?.destroy();

@@ -7,13 +7,16 @@ export const msg = {
   stopped: (service: string, taskIds: string[]) =>
     `(service ${service}) has stopped ${taskIds.length} running tasks: ${taskIds.map((t) => `(task ${t})`).join(" ")}.`,
   steady: (service: string) => `(service ${service}) has reached a steady state.`,
-  deploymentCompleted: (service: string, deployment: string) => `(service ${service}) (deployment ${deployment}) deployment completed.`,
+  deploymentCompleted: (service: string, deployment: string) =>
+    `(service ${service}) (deployment ${deployment}) deployment completed.`,
   deploymentFailed: (service: string, deployment: string) =>
     `(service ${service}) (deployment ${deployment}) deployment failed: tasks failed to start.`,
   rollingBack: (service: string, deployment: string, to: string) =>
     `(service ${service}) (deployment ${deployment}) deployment failed: tasks failed to start. Rolling back to deployment ${to}.`,
-  healthFailed: (service: string, taskId: string) => `(service ${service}) (task ${taskId}) failed container health checks.`,
-  throttled: (service: string) => `(service ${service}) is unable to consistently start tasks successfully. ${MORE}`,
+  healthFailed: (service: string, taskId: string) =>
+    `(service ${service}) (task ${taskId}) failed container health checks.`,
+  throttled: (service: string) =>
+    `(service ${service}) is unable to consistently start tasks successfully. ${MORE}`,
   noInstances: (service: string) =>
     `(service ${service}) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. ${MORE}`,
   unplaceable: (service: string, instanceId: string, reason: string) =>

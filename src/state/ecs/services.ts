@@ -49,7 +49,9 @@ export interface ServiceRecord {
   schedulingStrategy: "REPLICA" | "DAEMON";
   launchType: string;
   taskDefinition: string;
-  deploymentConfiguration: Required<Pick<DeploymentConfiguration, "maximumPercent" | "minimumHealthyPercent">> & {
+  deploymentConfiguration: Required<
+    Pick<DeploymentConfiguration, "maximumPercent" | "minimumHealthyPercent">
+  > & {
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
   };
   placementConstraints: PlacementConstraint[];
@@ -94,8 +96,18 @@ export interface ServiceDeploymentRecord {
   finishedAt?: number;
   stoppedAt?: number;
   updatedAt: number;
-  sourceServiceRevisions: { arn: string; requestedTaskCount: number; runningTaskCount: number; pendingTaskCount: number }[];
-  targetServiceRevision: { arn: string; requestedTaskCount: number; runningTaskCount: number; pendingTaskCount: number };
+  sourceServiceRevisions: {
+    arn: string;
+    requestedTaskCount: number;
+    runningTaskCount: number;
+    pendingTaskCount: number;
+  }[];
+  targetServiceRevision: {
+    arn: string;
+    requestedTaskCount: number;
+    runningTaskCount: number;
+    pendingTaskCount: number;
+  };
   status:
     | "PENDING"
     | "SUCCESSFUL"
@@ -109,7 +121,11 @@ export interface ServiceDeploymentRecord {
   statusReason?: string;
   deploymentConfiguration: ServiceRecord["deploymentConfiguration"];
   rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
-  deploymentCircuitBreaker?: { status: "TRIGGERED" | "MONITORING" | "MONITORING_COMPLETE" | "DISABLED"; failureCount: number; threshold: number };
+  deploymentCircuitBreaker?: {
+    status: "TRIGGERED" | "MONITORING" | "MONITORING_COMPLETE" | "DISABLED";
+    failureCount: number;
+    threshold: number;
+  };
   taskDefinition: string;
 }
 
@@ -121,12 +137,21 @@ export const getService = (tx: ReadTx, region: string, cluster: string, name: st
 export const putService = (tx: WriteTx, region: string, rec: ServiceRecord, expectVersion: number) =>
   tx.put(K.service, serviceKey(region, rec.cluster, rec.name), rec, { expectVersion });
 
-export const listServices = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<ServiceRecord>[]> =>
+export const listServices = (
+  tx: ReadTx,
+  region: string,
+  cluster: string,
+): Promise<StoredRecord<ServiceRecord>[]> =>
   tx.scan<ServiceRecord>(K.service, { prefix: `${region}/${cluster}/` });
 
 // ServiceDeployment records sort by service, then creation (zero-padded ms), then id.
-export const serviceDeploymentKey = (region: string, cluster: string, service: string, createdAt: number, id: string) =>
-  `${region}/${cluster}/${service}#${String(createdAt).padStart(15, "0")}#${id}`;
+export const serviceDeploymentKey = (
+  region: string,
+  cluster: string,
+  service: string,
+  createdAt: number,
+  id: string,
+) => `${region}/${cluster}/${service}#${String(createdAt).padStart(15, "0")}#${id}`;
 
 export const listServiceDeployments = (tx: ReadTx, region: string, cluster: string, service: string) =>
   tx.scan<ServiceDeploymentRecord>(K.serviceDeployment, { prefix: `${region}/${cluster}/${service}#` });
