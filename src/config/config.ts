@@ -22,6 +22,8 @@ export interface Config {
   readonly agentTimeoutMs: number;
   /** How long STOPPED tasks stay describable. */
   readonly stoppedTaskRetentionMs: number;
+  /** A service task without health checks counts as healthy this long after it starts running (ECS: 40 s). */
+  readonly serviceSettleMs: number;
   /** BERTH_MASTER_KEY: base64 master keys, comma-separated, primary first (see src/crypto/master-key.ts). */
   readonly masterKey: string | undefined;
   /** BERTH_MASTER_KEY_FILE: a master key file; default `<data-dir>/master.key`. */
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     durability,
     agentTimeoutMs: ms("BERTH_AGENT_TIMEOUT_MS", 60_000),
     stoppedTaskRetentionMs: ms("BERTH_STOPPED_TASK_RETENTION_MS", 60 * 60 * 1000),
+    serviceSettleMs: ms("BERTH_SERVICE_SETTLE_MS", 40_000),
     masterKey: env.BERTH_MASTER_KEY || undefined,
     masterKeyFile: env.BERTH_MASTER_KEY_FILE ? resolve(env.BERTH_MASTER_KEY_FILE) : undefined,
   });

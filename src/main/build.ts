@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
+import { serviceScheduler } from "../control/scheduler/loop.js";
 import { taskJanitor } from "../control/task-janitor.js";
 import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
@@ -51,6 +52,8 @@ export interface BuildOptions {
   agentTimeoutMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
   stoppedTaskRetentionMs?: number;
+  /** A service task without health checks counts as healthy this long after it runs (default 40 s). */
+  serviceSettleMs?: number;
   /** The master keyring that seals secrets; defaults to the config's key, or `<data-dir>/master.key`. */
   keyring?: KeyringSource;
 }
@@ -145,6 +148,16 @@ export function build(opts: BuildOptions): Berth {
       log,
       retentionMs: opts.stoppedTaskRetentionMs ?? config.stoppedTaskRetentionMs,
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+    }),
+  );
+  components.push(
+    serviceScheduler({
+      store: theStore,
+      clock,
+      log: log.child({ component: "service-scheduler" }),
+      accountId: config.accountId,
+      agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+      settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
     }),
   );
   const agentComponent =

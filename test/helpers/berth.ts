@@ -52,6 +52,7 @@ export interface StartOptions {
   agent?: boolean | LocalAgentOptions;
   agentTimeoutMs?: number;
   stoppedTaskRetentionMs?: number;
+  serviceSettleMs?: number;
   joinToken?: string;
 }
 
@@ -77,6 +78,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
       ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs }
       : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+    ...(opts.serviceSettleMs !== undefined ? { serviceSettleMs: opts.serviceSettleMs } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({

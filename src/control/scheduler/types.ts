@@ -19,6 +19,8 @@ export interface SchedulerInput {
    * target health); "unknown" holds a task back from counting as healthy.
    */
   healthGate?: (service: ServiceRecord, task: TaskRecord) => Health;
+  /** A RUNNING task without health checks counts as healthy this long after it started (ECS: 40 s). */
+  settleMs: number;
 }
 
 export interface Launch {
@@ -44,8 +46,8 @@ export interface ServicePlan {
   stops: Stop[];
   /** The service record after this pass (counts, deployments, events), when it changed. */
   next?: ServiceRecord;
-  /** ServiceDeployment records to write (created or updated). */
-  serviceDeployments: ServiceDeploymentRecord[];
+  /** Changes to ServiceDeployment records, by record key. */
+  deploymentUpdates: { key: string; patch: Partial<ServiceDeploymentRecord> }[];
 }
 
 export interface Plan {

@@ -9,8 +9,9 @@
  * Subjects: agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt,
  * runningTasksCount, task:group. Operators (symbol or word): == equals, != not_equals, > greater_than,
  * >= greater_than_equal, < less_than, <= less_than_equal, exists, !exists not_exists, in, !in not_in,
- * =~ matches, !~ not_matches. Expressions combine with and (&&) / or (||) and parentheses; `and`
- * binds tighter than `or`. `exists` takes no argument (`attribute:gpu exists`).
+ * =~ matches, !~ not_matches. Expressions combine with not (!), and (&&), or (||) and parentheses,
+ * binding in that order. `exists` takes no argument (`attribute:gpu exists`); agentVersion compares
+ * as a version, registeredAt as a date.
  */
 import { AwsError, Errors } from "../../errors/catalog.js";
 
@@ -88,6 +89,17 @@ function tokenize(src: string): Token[] {
       i += 2;
       continue;
     }
+    if (
+      c === "!" &&
+      src[i + 1] !== "=" &&
+      src[i + 1] !== "~" &&
+      !src.startsWith("!exists", i) &&
+      !src.startsWith("!in", i)
+    ) {
+      out.push({ kind: "op", text: "!" });
+      i++;
+      continue;
+    }
     if (src.startsWith("!exists", i) || src.startsWith("!in", i)) {
       const w = src.startsWith("!exists", i) ? "!exists" : "!in";
       out.push({ kind: "op", text: w });
@@ -163,6 +175,12 @@ class Parser {
 
   private primary(): Query {
     const t = this.peek();
+    // not(...) / !(...) negates a factor.
+    if ((t?.kind === "word" && t.text.toLowerCase() === "not") || (t?.kind === "op" && t.text === "!")) {
+      this.i++;
+      const inner = this.primary();
+      return (x) => !inner(x);
+    }
     if (t?.kind === "(") {
       this.i++;
       const q = this.or();
@@ -230,19 +248,41 @@ class Parser {
           : (t) => !get.values(t).some((x) => re.test(x));
       }
       default: {
-        const bound = subject === "registeredAt" ? Date.parse(v) : Number(v);
+        const test = {
+          gt: (d: number) => d > 0,
+          ge: (d: number) => d >= 0,
+          lt: (d: number) => d < 0,
+          le: (d: number) => d <= 0,
+        }[op as "gt"];
+        if (subject === "agentVersion") {
+          if (!/^\d+(\.\d+)*/.test(v)) throw invalid(this.source, `'${v}' is not a version`);
+          return (t) => get.values(t).some((x) => test(compareVersions(x, v)));
+        }
+        const bound = subject === "registeredAt" ? parseDate(v) : Number(v);
         if (Number.isNaN(bound))
           throw invalid(this.source, `'${v}' is not a ${subject === "registeredAt" ? "date" : "number"}`);
-        const cmp = {
-          gt: (a: number) => a > bound,
-          ge: (a: number) => a >= bound,
-          lt: (a: number) => a < bound,
-          le: (a: number) => a <= bound,
-        }[op as "gt"];
-        return (t) => get.values(t).some((x) => cmp(subject === "registeredAt" ? Number(x) : Number(x)));
+        return (t) => get.values(t).some((x) => test(Number(x) - bound));
       }
     }
   }
+}
+
+/** 1.14.5 vs 1.2: numeric parts compared in order; trailing text after the numbers is ignored. */
+function compareVersions(a: string, b: string): number {
+  const pa = (/^[\d.]+/.exec(a)?.[0] ?? "").split(".").map(Number);
+  const pb = (/^[\d.]+/.exec(b)?.[0] ?? "").split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** registeredAt accepts 2018-06-18T22:28:28+00:00, ...Z, 2018-06-18T22:28:28 (UTC) and 2018-06-18. */
+function parseDate(v: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return Date.parse(`${v}T00:00:00Z`);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(v)) return Date.parse(`${v}Z`);
+  return /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : Number.NaN;
 }
 
 interface SubjectReader {

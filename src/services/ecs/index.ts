@@ -11,6 +11,7 @@ import { accountSettingHandlers } from "./account-settings.js";
 import { attributeHandlers } from "./attributes.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstanceHandlers } from "./container-instances.js";
+import { serviceHandlers, serviceTaggable } from "./services.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionHandlers, taskDefinitionTaggable } from "./task-definitions.js";
 import { taskHandlers } from "./tasks.js";
@@ -43,6 +44,7 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       },
     },
     "task-definition": taskDefinitionTaggable,
+    service: serviceTaggable,
     task: {
       async find(tx: Parameters<typeof getCluster>[0], region: string, path: string) {
         const [cluster, id, extra] = path.split("/");
@@ -80,6 +82,7 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...taskHandlers(store, { agentTimeoutMs }),
       ...containerInstanceHandlers(store, { agentTimeoutMs }),
       ...attributeHandlers(store),
+      ...serviceHandlers(store),
     },
   };
 }

@@ -15,6 +15,8 @@ export const K = {
   service: "ecs.service",
   /** `${region}/${clusterName}/${serviceName}#${createdAt padded}#${id}` */
   serviceDeployment: "ecs.service-deployment",
+  /** `${region}/${clusterName}/${serviceName}#${revision number}` */
+  serviceRevision: "ecs.service-revision",
   /** `${region}/${clusterName}/${taskId}` */
   task: "ecs.task",
   /** `${region}/${clusterName}/${containerInstanceId}` */

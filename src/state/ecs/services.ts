@@ -25,11 +25,12 @@ export interface DeploymentRecord {
   launchType: string;
   rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
   rolloutStateReason: string;
-  /** The ServiceDeployment (ListServiceDeployments) this deployment is. */
+  /** The ServiceDeployment (ListServiceDeployments) this deployment is, and its record key. */
   serviceDeploymentArn: string;
+  serviceDeploymentKey: string;
   /** The service revision it deploys. */
   serviceRevisionArn: string;
-  /** Set when this deployment is a circuit-breaker rollback. */
+  /** Set when this deployment is a circuit-breaker rollback: the failed deployment's record key. */
   rollbackOf?: string;
 }
 
@@ -79,6 +80,17 @@ export interface ServiceRecord {
     throttledUntil?: number;
     /** Task ids already counted as failures for the primary deployment's circuit breaker. */
     counted: string[];
+    /** The primary deployment's consecutive failures (the circuit breaker's failureCount). */
+    failures: number;
+    /** The last deployment that completed: what a circuit-breaker rollback goes back to. */
+    lastCompleted?: {
+      id: string;
+      taskDefinition: string;
+      serviceRevisionArn: string;
+      serviceDeploymentKey: string;
+    };
+    /** Unhealthy tasks stopped whose replacements have not started yet (for the event wording). */
+    unhealthyReplacements: number;
     /** The last placement-failure message, not repeated within a few minutes. */
     lastPlacementFailure?: { message: string; at: number };
   };

@@ -1,0 +1,152 @@
+/**
+ * The one writer of scheduler plans. A plan was made from a snapshot; by the time it is applied
+ * the world may have moved (a task stopped, another plan took an instance's memory, someone updated
+ * the service). The applier re-checks each service's part against current state inside one write
+ * transaction and commits it whole, or drops it whole to be planned again.
+ */
+import type { Tag } from "@aws-sdk/client-ecs";
+import type { Scope } from "../../domain/ecs/arns.js";
+import { remaining, shortfall, taskNeeds } from "../../domain/ecs/resources.js";
+import { newTask, requestStop } from "../../domain/ecs/task.js";
+import { holdsResources } from "../../domain/ecs/task-status.js";
+import { getCluster } from "../../state/ecs/clusters.js";
+import { getInstance } from "../../state/ecs/container-instances.js";
+import { K } from "../../state/ecs/kinds.js";
+import type { ServiceDeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
+import { getTaskDefinitionByArn, type TaskDefinitionRecord } from "../../state/ecs/task-definitions.js";
+import { createTask, putTask, type TaskRecord, tasksOnInstance } from "../../state/ecs/tasks.js";
+import type { StoredRecord, WriteTx } from "../../state/store.js";
+import type { Plan, ServicePlan } from "./types.js";
+
+export interface ApplyResult {
+  applied: number;
+  dropped: number;
+}
+
+export async function applyPlan(
+  tx: WriteTx,
+  plan: Plan,
+  ctx: { accountId: string; now: number },
+): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: 0, dropped: 0 };
+  const work = plan.services.filter(
+    (s) => s.next || s.launches.length || s.stops.length || s.deploymentUpdates.length,
+  );
+  if (work.length === 0) return result;
+  const cluster = await getCluster(tx, plan.region, plan.cluster);
+  if (!cluster || cluster.value.status !== "ACTIVE") return { applied: 0, dropped: work.length };
+  const fresh = (await tx.seq()) === plan.seq;
+  const scope: Scope = { region: plan.region, accountId: ctx.accountId };
+  for (const sp of work) {
+    const svc = await tx.get<ServiceRecord>(K.service, sp.serviceKey);
+    if (!svc || svc.version !== sp.serviceVersion || (!fresh && !(await stillValid(tx, plan, sp)))) {
+      result.dropped++;
+      continue;
+    }
+    for (const s of sp.stops) {
+      const rec = await tx.get<TaskRecord>(K.task, s.key);
+      if (!rec) continue;
+      const next = requestStop(rec.value, "ServiceSchedulerInitiated", s.reason, ctx.now);
+      if (next) await putTask(tx, plan.region, next, rec.version);
+    }
+    const service = sp.next ?? svc.value;
+    const tds = new Map<string, StoredRecord<TaskDefinitionRecord> | undefined>();
+    for (const l of sp.launches) {
+      if (!tds.has(l.taskDefinitionArn))
+        tds.set(l.taskDefinitionArn, await getTaskDefinitionByArn(tx, plan.region, l.taskDefinitionArn));
+      const td = tds.get(l.taskDefinitionArn);
+      const inst = await getInstance(tx, plan.region, plan.cluster, l.instanceId);
+      if (!td || !inst) continue;
+      const rec = newTask({
+        id: l.taskId,
+        scope,
+        cluster: plan.cluster,
+        clusterArn: cluster.value.arn,
+        taskDefinition: td.value.td,
+        overrides: undefined,
+        instance: { id: inst.value.id, arn: inst.value.arn },
+        availabilityZone:
+          inst.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${plan.region}a`,
+        launchType: service.launchType,
+        group: `service:${service.name}`,
+        startedBy: l.deploymentId,
+        tags: taskTags(service, td.value.tags, plan.cluster),
+        now: ctx.now,
+        containerIds: l.containerIds,
+      });
+      await createTask(tx, plan.region, rec);
+    }
+    if (sp.next) await tx.put(K.service, sp.serviceKey, sp.next, { expectVersion: svc.version });
+    for (const u of sp.deploymentUpdates) {
+      const rec = await tx.get<ServiceDeploymentRecord>(K.serviceDeployment, u.key);
+      if (rec)
+        await tx.put(
+          K.serviceDeployment,
+          u.key,
+          { ...rec.value, ...u.patch },
+          { expectVersion: rec.version },
+        );
+    }
+    result.applied++;
+  }
+  return result;
+}
+
+/** The tags a service's task carries: propagated from the service or task definition, plus ECS-managed ones. */
+export function taskTags(service: ServiceRecord, taskDefinitionTags: readonly Tag[], cluster: string): Tag[] {
+  const source =
+    service.propagateTags === "SERVICE"
+      ? service.tags
+      : service.propagateTags === "TASK_DEFINITION"
+        ? taskDefinitionTags
+        : [];
+  const tags = source.map((t) => ({ key: t.key!, value: t.value ?? "" }));
+  if (service.enableECSManagedTags) {
+    tags.push(
+      { key: "aws:ecs:clusterName", value: cluster },
+      { key: "aws:ecs:serviceName", value: service.name },
+    );
+  }
+  return tags;
+}
+
+/** Does a service's part of the plan still hold, given what changed since the snapshot? */
+async function stillValid(tx: WriteTx, plan: Plan, sp: ServicePlan): Promise<boolean> {
+  for (const s of sp.stops) {
+    const rec = await tx.get<TaskRecord>(K.task, s.key);
+    if (rec && rec.version !== s.version && rec.value.task.desiredStatus === "RUNNING") return false;
+  }
+  const byInstance = new Map<string, string[]>();
+  for (const l of sp.launches)
+    byInstance.set(l.instanceId, [...(byInstance.get(l.instanceId) ?? []), l.taskDefinitionArn]);
+  for (const [instanceId, arns] of byInstance) {
+    const inst = await getInstance(tx, plan.region, plan.cluster, instanceId);
+    if (!inst || inst.value.status !== "ACTIVE") return false;
+    const used = [];
+    for (const t of await tasksOnInstance(tx, plan.region, plan.cluster, instanceId)) {
+      if (!holdsResources(t.value.task.lastStatus, t.value.task.desiredStatus)) continue;
+      const td = await getTaskDefinitionByArn(tx, plan.region, t.value.task.taskDefinitionArn);
+      if (td) used.push(taskNeeds(td.value.td, t.value.task.overrides));
+    }
+    const left = remaining(
+      {
+        cpu: inst.value.resources.cpu,
+        memory: inst.value.resources.memoryMiB,
+        reservedTcp: inst.value.resources.reservedPorts,
+        reservedUdp: inst.value.resources.reservedUdpPorts,
+      },
+      used,
+    );
+    for (const arn of arns) {
+      const td = await getTaskDefinitionByArn(tx, plan.region, arn);
+      if (!td) return false;
+      const needs = taskNeeds(td.value.td);
+      if (shortfall(left, needs)) return false;
+      left.cpu -= needs.cpu;
+      left.memory -= needs.memory;
+      for (const p of needs.tcpPorts) left.tcp.add(p);
+      for (const p of needs.udpPorts) left.udp.add(p);
+    }
+  }
+  return true;
+}

@@ -1,0 +1,624 @@
+/**
+ * The service scheduler: (cluster snapshot, services, now) → plan. Pure — no I/O, no clock; ids and
+ * randomness come from the input. See README.md in this folder for the picture and the words.
+ */
+import {
+  DEFAULT_SERVICE_STRATEGY,
+  type PlacementNode,
+  place,
+  queryTarget,
+} from "../../domain/ecs/placement-engine.js";
+import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
+import { taskNeeds } from "../../domain/ecs/resources.js";
+import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
+import type { DeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
+import type { TaskRecord } from "../../state/ecs/tasks.js";
+import type { StoredRecord } from "../../state/store.js";
+import { placementNodes } from "../cluster-snapshot.js";
+import { failureThreshold, throttleDelayMs } from "./circuit-breaker.js";
+import { MAX_EVENTS, msg } from "./events.js";
+import { type TaskHealth, taskHealth } from "./health.js";
+import type { Launch, Plan, SchedulerInput, ServicePlan, Stop } from "./types.js";
+
+const SIX_HOURS = 6 * 60 * 60 * 1000;
+const isLive = (t: TaskRecord) => t.task.lastStatus !== "STOPPED";
+const isActive = (t: TaskRecord) => isLive(t) && t.task.desiredStatus === "RUNNING";
+const shortId = (t: TaskRecord) => t.id;
+
+export function schedule(input: SchedulerInput): Plan {
+  const snap = input.snapshot;
+  const nodes = placementNodes(snap, input.agentTimeoutMs);
+  const byService = new Map<string, StoredRecord<TaskRecord>[]>();
+  for (const t of snap.tasks) {
+    const g = t.value.task.group;
+    if (!g?.startsWith("service:")) continue;
+    const list = byService.get(g) ?? [];
+    list.push(t);
+    byService.set(g, list);
+  }
+  const services: ServicePlan[] = [];
+  for (const svc of snap.services) {
+    if (svc.value.status === "INACTIVE") continue;
+    const pass = new ServicePass(input, svc, byService.get(`service:${svc.value.name}`) ?? [], nodes);
+    services.push(pass.run());
+  }
+  return { region: snap.region, cluster: snap.cluster, seq: snap.seq, services };
+}
+
+/** One service's pass: the working state and the decisions, gathered into a ServicePlan. */
+class ServicePass {
+  private readonly next: ServiceRecord;
+  private readonly launches: Launch[] = [];
+  private readonly stops: Stop[] = [];
+  private readonly stopped = new Set<string>();
+  private readonly newEvents: string[] = [];
+  private readonly deploymentUpdates: ServicePlan["deploymentUpdates"] = [];
+  private readonly nodeById: Map<string, PlacementNode>;
+  private readonly health = new Map<string, TaskHealth>();
+
+  constructor(
+    private readonly input: SchedulerInput,
+    private readonly svc: StoredRecord<ServiceRecord>,
+    private readonly tasks: readonly StoredRecord<TaskRecord>[],
+    private readonly nodes: PlacementNode[],
+  ) {
+    this.next = structuredClone(svc.value);
+    this.nodeById = new Map(nodes.map((n) => [n.id, n]));
+    for (const t of tasks) this.health.set(t.value.id, this.healthOf(t.value));
+  }
+
+  private td(arn: string): StoredTaskDefinition | undefined {
+    return this.input.snapshot.taskDefinitions.get(arn);
+  }
+
+  private healthOf(t: TaskRecord): TaskHealth {
+    const h = taskHealth(
+      this.svc.value,
+      t,
+      this.td(t.task.taskDefinitionArn),
+      this.input.now,
+      this.input.healthGate,
+    );
+    // Without health checks (or a gate), ECS counts a task healthy once it has run for a while.
+    if (
+      h === "healthy" &&
+      !this.hasChecks(t) &&
+      this.input.now < (t.task.startedAt ?? this.input.now) + this.input.settleMs
+    )
+      return "waiting";
+    return h;
+  }
+
+  private hasChecks(t: TaskRecord): boolean {
+    const td = this.td(t.task.taskDefinitionArn);
+    return (
+      (td?.containerDefinitions.some((c) => c.essential !== false && c.healthCheck !== undefined) ?? false) ||
+      this.input.healthGate !== undefined
+    );
+  }
+
+  private get name(): string {
+    return this.svc.value.name;
+  }
+
+  private active(): StoredRecord<TaskRecord>[] {
+    return this.tasks.filter((t) => isActive(t.value) && !this.stopped.has(t.key));
+  }
+
+  private live(): StoredRecord<TaskRecord>[] {
+    return this.tasks.filter((t) => isLive(t.value));
+  }
+
+  private stop(t: StoredRecord<TaskRecord>, reason: string): void {
+    if (this.stopped.has(t.key)) return;
+    this.stopped.add(t.key);
+    this.stops.push({ key: t.key, version: t.version, reason });
+    // The task keeps its resources until it has stopped; nothing to give back to the nodes yet.
+  }
+
+  private event(message: string): void {
+    this.newEvents.push(message);
+  }
+
+  /** Warnings (placement, throttling, stuck deployments) repeat at most every six hours. */
+  private warnOnce(message: string): void {
+    const recent = this.next.events.find((e) => e.message === message);
+    if (recent && this.input.now - recent.createdAt < SIX_HOURS) return;
+    if (this.newEvents.includes(message)) return;
+    this.event(message);
+  }
+
+  run(): ServicePlan {
+    if (this.next.status === "DRAINING") this.drainService();
+    else if (this.next.schedulingStrategy === "DAEMON") this.daemon();
+    else this.replica();
+    return this.finish();
+  }
+
+  // --- REPLICA -------------------------------------------------------------------------------
+
+  private replica(): void {
+    const svc = this.next;
+    const primary = svc.deployments[0];
+    if (!primary) return;
+    const desired = svc.desiredCount;
+    this.stopUnhealthy();
+    this.circuitBreaker();
+    const P = this.next.deployments[0]!;
+    const active = this.active();
+    const onGoodNode = (t: TaskRecord) => {
+      const n = t.instanceId ? this.nodeById.get(t.instanceId) : undefined;
+      return n !== undefined && n.status === "ACTIVE";
+    };
+    const primaryKeep = active.filter((t) => t.value.task.startedBy === P.id && onGoodNode(t.value));
+    const others = active.filter((t) => !(t.value.task.startedBy === P.id && onGoodNode(t.value)));
+    const { maximumPercent, minimumHealthyPercent } = svc.deploymentConfiguration;
+    const maxTotal = Math.floor((desired * maximumPercent) / 100);
+    const minHealthy = Math.ceil((desired * minimumHealthyPercent) / 100);
+    const liveCount = this.live().length;
+
+    // Start tasks for the primary deployment, within maximumPercent.
+    const want = desired - primaryKeep.length;
+    const room = maxTotal - liveCount;
+    const failed = P.rolloutState === "FAILED";
+    const throttled = this.throttle();
+    let launched = 0;
+    if (want > 0 && room > 0 && !failed && !throttled) launched = this.launch(P, Math.min(want, room));
+
+    // Scale in: the primary has more than desired.
+    if (primaryKeep.length > desired) {
+      for (const t of this.scaleInOrder(primaryKeep).slice(0, primaryKeep.length - desired)) {
+        this.stop(t, `Scaling activity initiated by (deployment ${P.id})`);
+      }
+    }
+
+    // Stop what the primary replaces, never below minimumHealthyPercent.
+    let healthy = active.filter(
+      (t) => this.health.get(t.value.id) === "healthy" && !this.stopped.has(t.key),
+    ).length;
+    const order = [...others].sort((a, b) => this.stopRank(a) - this.stopRank(b));
+    let blocked = false;
+    for (const o of order) {
+      if (this.health.get(o.value.id) !== "healthy") {
+        this.stop(o, `Scaling activity initiated by (deployment ${o.value.task.startedBy ?? P.id})`);
+        continue;
+      }
+      if (healthy - 1 >= minHealthy) {
+        this.stop(o, `Scaling activity initiated by (deployment ${o.value.task.startedBy ?? P.id})`);
+        healthy--;
+      } else blocked = true;
+    }
+    // Neither side can move: the deployment configuration itself holds the deployment.
+    if (
+      blocked &&
+      want > 0 &&
+      room <= 0 &&
+      launched === 0 &&
+      this.stops.length === 0 &&
+      liveCount >= maxTotal
+    ) {
+      this.warnOnce(
+        `(service ${this.name}) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.`,
+      );
+    }
+  }
+
+  /** Unhealthy tasks (past the grace period) are stopped and replaced. */
+  private stopUnhealthy(): void {
+    for (const t of this.active()) {
+      if (this.health.get(t.value.id) !== "unhealthy") continue;
+      this.event(msg.healthFailed(this.name, shortId(t.value)));
+      this.stop(t, "Task failed container health checks");
+      this.next.scheduler.unhealthyReplacements++;
+    }
+  }
+
+  /** Old first, then the least useful: not yet healthy before healthy. */
+  private stopRank(t: StoredRecord<TaskRecord>): number {
+    const h = this.health.get(t.value.id);
+    return h === "starting" ? 0 : h === "waiting" ? 1 : h === "unhealthy" ? 0 : 2;
+  }
+
+  /** Which tasks to stop first when scaling in: not healthy first, then from the fullest zone and instance. */
+  private scaleInOrder(tasks: StoredRecord<TaskRecord>[]): StoredRecord<TaskRecord>[] {
+    const zoneCount = new Map<string, number>();
+    const nodeCount = new Map<string, number>();
+    for (const t of tasks) {
+      const z = t.value.task.availabilityZone ?? "";
+      zoneCount.set(z, (zoneCount.get(z) ?? 0) + 1);
+      nodeCount.set(t.value.instanceId ?? "", (nodeCount.get(t.value.instanceId ?? "") ?? 0) + 1);
+    }
+    return [...tasks].sort(
+      (a, b) =>
+        this.stopRank(a) - this.stopRank(b) ||
+        (zoneCount.get(b.value.task.availabilityZone ?? "") ?? 0) -
+          (zoneCount.get(a.value.task.availabilityZone ?? "") ?? 0) ||
+        (nodeCount.get(b.value.instanceId ?? "") ?? 0) - (nodeCount.get(a.value.instanceId ?? "") ?? 0) ||
+        b.value.task.createdAt - a.value.task.createdAt,
+    );
+  }
+
+  /** Place and start `count` tasks of a deployment. Returns how many were placed. */
+  private launch(d: DeploymentRecord, count: number, only?: PlacementNode[]): number {
+    const td = this.td(d.taskDefinition);
+    if (!td) return 0;
+    const svc = this.next;
+    const tdConstraints = parseSafe(() => parseConstraints(td.placementConstraints)) ?? [];
+    const svcConstraints =
+      parseSafe(() => parseConstraints(svc.placementConstraints, tdConstraints.length)) ?? [];
+    const strategies =
+      (only ? [] : parseSafe(() => parseStrategies(svc.placementStrategy))) ??
+      (only ? [] : DEFAULT_SERVICE_STRATEGY);
+    const nodes = only ?? this.nodes;
+    if (!only && nodes.filter((n) => n.status !== "INACTIVE").length === 0) {
+      this.warnOnce(msg.noInstances(this.name));
+      return 0;
+    }
+    const result = place(nodes, {
+      count,
+      needs: taskNeeds(td),
+      requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
+      group: `service:${this.name}`,
+      constraints: [...tdConstraints, ...svcConstraints],
+      strategies,
+      random: this.input.random,
+    });
+    for (const instanceId of result.placed) {
+      this.launches.push({
+        taskId: this.input.newId("task"),
+        containerIds: td.containerDefinitions.map(() => this.input.newId("container")),
+        instanceId,
+        deploymentId: d.id,
+        taskDefinitionArn: d.taskDefinition,
+      });
+    }
+    if (result.placed.length < count && !only) {
+      const closest = result.failures.find((f) => f.reason.startsWith("RESOURCE:")) ?? result.failures[0];
+      if (closest) {
+        const id = closest.arn.slice(closest.arn.lastIndexOf("/") + 1);
+        this.warnOnce(msg.unplaceable(this.name, id, closest.reason));
+      }
+    }
+    return result.placed.length;
+  }
+
+  /** Launches wait while the service's tasks keep failing to start (ECS's throttle). */
+  private throttle(): boolean {
+    const P = this.next.deployments[0]!;
+    const stoppedRecently = this.tasks
+      .filter((t) => t.value.task.lastStatus === "STOPPED" && t.value.task.createdAt >= P.createdAt)
+      .sort((a, b) => (b.value.task.stoppedAt ?? 0) - (a.value.task.stoppedAt ?? 0));
+    let failures = 0;
+    for (const t of stoppedRecently) {
+      if (t.value.task.startedAt !== undefined) break;
+      if (t.value.task.stopCode !== "TaskFailedToStart") continue;
+      failures++;
+    }
+    const delay = throttleDelayMs(failures);
+    if (delay === 0) {
+      delete this.next.scheduler.throttledUntil;
+      return false;
+    }
+    const until = (stoppedRecently[0]?.value.task.stoppedAt ?? this.input.now) + delay;
+    if (this.next.scheduler.throttledUntil === undefined) this.warnOnce(msg.throttled(this.name));
+    this.next.scheduler.throttledUntil = until;
+    return this.input.now < until;
+  }
+
+  /** Count the primary's failed tasks; trip (and roll back) at the threshold. */
+  private circuitBreaker(): void {
+    const svc = this.next;
+    const P = svc.deployments[0]!;
+    const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
+    if (P.rolloutState !== "IN_PROGRESS") return;
+    const counted = new Set(svc.scheduler.counted);
+    let failures = svc.scheduler.failures;
+    for (const t of this.tasks) {
+      const task = t.value.task;
+      if (task.startedBy !== P.id || task.lastStatus !== "STOPPED" || counted.has(t.value.id)) continue;
+      const byScheduler =
+        task.stopCode === "ServiceSchedulerInitiated" &&
+        task.stoppedReason !== "Task failed container health checks";
+      if (byScheduler || task.stopCode === "UserInitiated") continue;
+      counted.add(t.value.id);
+      failures++;
+    }
+    for (const t of this.tasks) {
+      if (t.value.task.startedBy === P.id && this.health.get(t.value.id) === "healthy" && isActive(t.value))
+        failures = 0;
+    }
+    // A task stopped in this pass for failing health checks counts once it has stopped.
+    svc.scheduler.counted = [...counted].slice(-1000);
+    svc.scheduler.failures = failures;
+    if (P.failedTasks !== failures) {
+      P.failedTasks = failures;
+      P.updatedAt = this.input.now;
+    }
+    if (!cb.enable) return;
+    const threshold = thresholdFor(svc);
+    if (failures < threshold) return;
+    // Tripped.
+    P.rolloutState = "FAILED";
+    P.rolloutStateReason = "ECS deployment circuit breaker: tasks failed to start.";
+    P.updatedAt = this.input.now;
+    this.event(msg.deploymentFailed(this.name, P.id));
+    const back = svc.scheduler.lastCompleted;
+    const breaker = { status: "TRIGGERED" as const, failureCount: failures, threshold };
+    if (cb.rollback && back && back.id !== P.id) {
+      this.event(`(service ${this.name}) rolling back to deployment ${back.id}.`);
+      P.status = "ACTIVE";
+      const rollback: DeploymentRecord = {
+        id: back.id,
+        status: "PRIMARY",
+        taskDefinition: back.taskDefinition,
+        desiredCount: 0,
+        pendingCount: 0,
+        runningCount: 0,
+        failedTasks: 0,
+        createdAt: this.input.now,
+        updatedAt: this.input.now,
+        launchType: P.launchType,
+        rolloutState: "IN_PROGRESS",
+        rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${back.id}.`,
+        serviceDeploymentArn: P.serviceDeploymentArn,
+        serviceDeploymentKey: P.serviceDeploymentKey,
+        serviceRevisionArn: back.serviceRevisionArn,
+        rollbackOf: P.serviceDeploymentKey,
+      };
+      svc.deployments = [rollback, ...svc.deployments.filter((d) => d.id !== back.id)];
+      svc.taskDefinition = back.taskDefinition;
+      svc.scheduler.failures = 0;
+      svc.scheduler.counted = [];
+      delete svc.scheduler.throttledUntil;
+      this.deploymentUpdates.push({
+        key: P.serviceDeploymentKey,
+        patch: {
+          status: "ROLLBACK_IN_PROGRESS",
+          statusReason: "ECS deployment circuit breaker: tasks failed to start.",
+          updatedAt: this.input.now,
+          rollback: {
+            reason: "ECS deployment circuit breaker: tasks failed to start.",
+            startedAt: this.input.now,
+            serviceRevisionArn: back.serviceRevisionArn,
+          },
+          deploymentCircuitBreaker: breaker,
+        },
+      });
+    } else {
+      this.deploymentUpdates.push({
+        key: P.serviceDeploymentKey,
+        patch: {
+          status: "STOPPED",
+          statusReason: "ECS deployment circuit breaker: tasks failed to start.",
+          stoppedAt: this.input.now,
+          updatedAt: this.input.now,
+          deploymentCircuitBreaker: breaker,
+        },
+      });
+    }
+  }
+
+  // --- DAEMON --------------------------------------------------------------------------------
+
+  private daemon(): void {
+    const svc = this.next;
+    const P = svc.deployments[0];
+    if (!P) return;
+    const td = this.td(P.taskDefinition);
+    this.stopUnhealthy();
+    const active = this.active();
+    const eligible = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
+    const eligibleIds = new Set(eligible.map((n) => n.id));
+    svc.desiredCount = eligible.length;
+    const minHealthy = Math.ceil((eligible.length * svc.deploymentConfiguration.minimumHealthyPercent) / 100);
+    let healthy = active.filter((t) => this.health.get(t.value.id) === "healthy").length;
+    for (const t of active) {
+      // Tasks on instances that are draining, gone or no longer eligible are stopped.
+      if (!t.value.instanceId || !eligibleIds.has(t.value.instanceId)) {
+        this.stop(t, `Scaling activity initiated by (deployment ${t.value.task.startedBy ?? P.id})`);
+      }
+    }
+    for (const n of eligible) {
+      const here = active.filter((t) => t.value.instanceId === n.id && !this.stopped.has(t.key));
+      const mine = here.filter((t) => t.value.task.startedBy === P.id);
+      const old = here.filter((t) => t.value.task.startedBy !== P.id);
+      for (const extra of mine.slice(1))
+        this.stop(extra, `Scaling activity initiated by (deployment ${P.id})`);
+      for (const o of old) {
+        const h = this.health.get(o.value.id) === "healthy";
+        if (!h || healthy - 1 >= minHealthy) {
+          this.stop(o, `Scaling activity initiated by (deployment ${o.value.task.startedBy ?? P.id})`);
+          if (h) healthy--;
+        }
+      }
+      // maximumPercent is 100: a new task starts only once nothing of the service is left on the node.
+      const liveHere = this.live().some((t) => t.value.instanceId === n.id);
+      if (mine.length === 0 && !liveHere && P.rolloutState !== "FAILED") this.launch(P, 1, [n]);
+    }
+  }
+
+  private daemonFits(n: PlacementNode, td: StoredTaskDefinition | undefined): boolean {
+    if (!td || !n.connected) return false;
+    for (const a of td.requiresAttributes ?? []) if (!n.attributes.has(a.name!)) return false;
+    const constraints = [
+      ...(parseSafe(() => parseConstraints(td.placementConstraints)) ?? []),
+      ...(parseSafe(() => parseConstraints(this.next.placementConstraints)) ?? []),
+    ];
+    const target = queryTarget(n);
+    return constraints.every((c) => c.type !== "memberOf" || c.query(target));
+  }
+
+  // --- DeleteService ---------------------------------------------------------------------------
+
+  /** A deleted service stops its tasks; it is INACTIVE once all of them are stopping or stopped. */
+  private drainService(): void {
+    for (const t of this.active())
+      this.stop(t, `Scaling activity initiated by (deployment ${t.value.task.startedBy ?? ""})`);
+    if (this.stops.length === 0) this.next.status = "INACTIVE";
+  }
+
+  // --- Bookkeeping ---------------------------------------------------------------------------
+
+  private finish(): ServicePlan {
+    const svc = this.next;
+    const now = this.input.now;
+    const remaining = this.tasks.filter((t) => isActive(t.value) && !this.stopped.has(t.key));
+    // Deployments: counts from what is left plus what starts now.
+    for (const d of svc.deployments) {
+      const mine = remaining.filter((t) => t.value.task.startedBy === d.id);
+      const running = mine.filter((t) => t.value.task.lastStatus === "RUNNING").length;
+      const started = this.launches.filter((l) => l.deploymentId === d.id).length;
+      const pending = mine.length - running + started;
+      const desiredCount =
+        d.status === "PRIMARY" ? Math.min(svc.desiredCount, mine.length + started) : mine.length;
+      if (d.runningCount !== running || d.pendingCount !== pending || d.desiredCount !== desiredCount) {
+        d.runningCount = running;
+        d.pendingCount = pending;
+        d.desiredCount = desiredCount;
+        d.updatedAt = now;
+      }
+    }
+    // Old deployments disappear once none of their tasks is left.
+    const live = this.tasks.filter((t) => isLive(t.value));
+    const kept = svc.deployments.filter(
+      (d, i) =>
+        i === 0 ||
+        live.some((t) => t.value.task.startedBy === d.id) ||
+        this.launches.some((l) => l.deploymentId === d.id),
+    );
+    for (const d of svc.deployments) {
+      if (kept.includes(d) || d.rolloutState === "FAILED") continue;
+      this.deploymentUpdates.push({
+        key: d.serviceDeploymentKey,
+        patch: {
+          status: "STOPPED",
+          stoppedAt: now,
+          updatedAt: now,
+          statusReason: "Superseded by a newer deployment.",
+        },
+      });
+    }
+    svc.deployments = kept;
+    const P = svc.deployments[0];
+    if (P && svc.status === "ACTIVE") {
+      const primaryHealthy = remaining.filter(
+        (t) => t.value.task.startedBy === P.id && this.health.get(t.value.id) === "healthy",
+      ).length;
+      const done =
+        svc.deployments.length === 1 &&
+        primaryHealthy >= svc.desiredCount &&
+        P.pendingCount === 0 &&
+        this.launches.length === 0 &&
+        this.stops.length === 0;
+      if (P.rolloutState === "IN_PROGRESS" && done) {
+        P.rolloutState = "COMPLETED";
+        P.rolloutStateReason = `ECS deployment ${P.id} completed.`;
+        P.updatedAt = now;
+        this.event(msg.deploymentCompleted(this.name, P.id));
+        svc.scheduler.lastCompleted = {
+          id: P.id,
+          taskDefinition: P.taskDefinition,
+          serviceRevisionArn: P.serviceRevisionArn,
+          serviceDeploymentKey: P.serviceDeploymentKey,
+        };
+        svc.scheduler.failures = 0;
+        svc.scheduler.counted = [];
+        if (P.rollbackOf) {
+          this.deploymentUpdates.push({
+            key: P.rollbackOf,
+            patch: { status: "ROLLBACK_SUCCESSFUL", finishedAt: now, updatedAt: now },
+          });
+        } else {
+          this.deploymentUpdates.push({
+            key: P.serviceDeploymentKey,
+            patch: {
+              status: "SUCCESSFUL",
+              finishedAt: now,
+              updatedAt: now,
+              deploymentCircuitBreaker: {
+                status: svc.deploymentConfiguration.deploymentCircuitBreaker.enable
+                  ? "MONITORING_COMPLETE"
+                  : "DISABLED",
+                failureCount: 0,
+                threshold: thresholdFor(svc),
+              },
+            },
+          });
+        }
+      }
+      const steady =
+        P.rolloutState === "COMPLETED" &&
+        svc.deployments.length === 1 &&
+        P.runningCount === svc.desiredCount &&
+        P.pendingCount === 0 &&
+        this.launches.length === 0 &&
+        this.stops.length === 0;
+      if (steady) {
+        const last = svc.scheduler.lastSteadyEventAt ?? 0;
+        if (svc.scheduler.steadySince === undefined || now - last >= SIX_HOURS) {
+          this.event(msg.steady(this.name));
+          svc.scheduler.lastSteadyEventAt = now;
+        }
+        svc.scheduler.steadySince ??= now;
+      } else {
+        delete svc.scheduler.steadySince;
+      }
+    }
+    if (this.launches.length > 0) {
+      const ids = this.launches.map((l) => l.taskId);
+      const replaced = Math.min(svc.scheduler.unhealthyReplacements, this.launches.length);
+      const text = msg.started(this.name, ids);
+      this.event(
+        replaced > 0 ? `${text} Amazon ECS replaced ${replaced} tasks due to an unhealthy status.` : text,
+      );
+      svc.scheduler.unhealthyReplacements -= replaced;
+    }
+    if (this.stops.length > 0) {
+      this.event(
+        msg.stopped(
+          this.name,
+          this.stops.map((s) => s.key.slice(s.key.lastIndexOf("/") + 1)),
+        ),
+      );
+    }
+    if (this.newEvents.length > 0) {
+      // Newest first; events of one pass keep their order (the first happened first).
+      const fresh = this.newEvents
+        .map((message, i) => ({ id: this.input.newId("event"), createdAt: now + i, message }))
+        .reverse();
+      svc.events = [...fresh, ...svc.events].slice(0, MAX_EVENTS);
+    }
+    const changed = JSON.stringify(svc) !== JSON.stringify(this.svc.value);
+    return {
+      serviceKey: this.svc.key,
+      serviceVersion: this.svc.version,
+      launches: this.launches,
+      stops: this.stops,
+      ...(changed ? { next: svc } : {}),
+      deploymentUpdates: this.deploymentUpdates,
+    };
+  }
+}
+
+function parseSafe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The circuit breaker's threshold for a service, per its thresholdConfiguration (default: half, 3..200). */
+export function thresholdFor(svc: ServiceRecord): number {
+  const cfg = (
+    svc.deploymentConfiguration.deploymentCircuitBreaker as {
+      thresholdConfiguration?: { type?: string; value?: number };
+    }
+  ).thresholdConfiguration;
+  const desired = svc.desiredCount;
+  if (!cfg) return failureThreshold(desired);
+  const value = cfg.value ?? 50;
+  if (cfg.type === "COUNT") return Math.max(1, value);
+  if (cfg.type === "UNBOUNDED_PERCENT") return Math.max(1, Math.ceil((value / 100) * desired));
+  return Math.min(200, Math.max(3, Math.ceil((value / 100) * desired)));
+}
