@@ -12,6 +12,8 @@ import type { Logger } from "../lib/log.js";
 import type { Component } from "./build.js";
 
 export interface LocalAgentOptions {
+  /** The agent's folder under the data dir (default "agent"). */
+  dir?: string;
   runtime?: ContainerRuntime;
   network?: AgentNetwork;
   name?: string;
@@ -44,7 +46,7 @@ export function localAgent(
       region: opts.region,
       cluster: opts.cluster ?? "default",
       name: opts.name ?? hostname(),
-      dataDir: join(opts.dataDir, "agent"),
+      dataDir: join(opts.dataDir, opts.dir ?? "agent"),
       runtime: opts.runtime ?? new DockerRuntime(),
       network: opts.network ?? dockerNetwork(),
       clock: opts.clock,

@@ -48,6 +48,8 @@ export interface BuildOptions {
   joinToken?: string;
   /** Run an agent in-process (`berth up` does); false for a control plane only. */
   agent?: LocalAgentOptions | false;
+  /** More in-process agents on this host, each its own container instance. */
+  agents?: LocalAgentOptions[];
   /** How long after its last call an agent counts as disconnected (default 60 s). */
   agentTimeoutMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
@@ -82,6 +84,8 @@ export interface Berth {
   readonly secrets: SecretResolver;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
+  /** Every in-process agent. */
+  agents(): Agent[];
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -160,20 +164,22 @@ export function build(opts: BuildOptions): Berth {
       settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
     }),
   );
-  const agentComponent =
-    opts.agent === false || opts.agent === undefined
-      ? undefined
-      : localAgent({
-          ...opts.agent,
-          url: () => url,
-          joinToken,
-          region: config.region,
-          dataDir: config.dataDir,
-          // Berth's own port is known only once it listens (port 0 picks one).
-          reservedPorts: () => [Number(new URL(url).port)],
-          clock,
-          log,
-        });
+  // In-process agents: `agent` for one, `agents` for several on this host (each its own instance).
+  const agentOptions = [...(opts.agent ? [opts.agent] : []), ...(opts.agents ?? [])];
+  const agentComponents = agentOptions.map((a, i) =>
+    localAgent({
+      ...a,
+      ...(opts.agents && !a.dir ? { dir: `agent-${a.name ?? i + 1}` } : {}),
+      url: () => url,
+      joinToken,
+      region: config.region,
+      dataDir: config.dataDir,
+      // Berth's own port is known only once it listens (port 0 picks one).
+      reservedPorts: () => [Number(new URL(url).port)],
+      clock,
+      log,
+    }),
+  );
   const reset = async () => {
     await theStore.wipe();
     for (const c of components) await c.reset?.();
@@ -206,7 +212,8 @@ export function build(opts: BuildOptions): Berth {
     components,
     keyring,
     secrets,
-    agent: () => agentComponent?.agent(),
+    agent: () => agentComponents[0]?.agent(),
+    agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
     async listen() {
       url = await new Promise<string>((resolve, reject) => {
         server.once("error", reject);
@@ -217,9 +224,9 @@ export function build(opts: BuildOptions): Berth {
           resolve(`http://${host}:${port}`);
         });
       });
-      if (agentComponent && !components.includes(agentComponent)) {
-        // The agent talks to the control plane over HTTP, so it starts once the port is open.
-        components.push(agentComponent);
+      for (const a of agentComponents) {
+        // Agents talk to the control plane over HTTP, so they start once the port is open.
+        if (!components.includes(a)) components.push(a);
       }
       for (const c of components) await c.start?.();
       ready = true;

@@ -2,6 +2,7 @@
  * `berth` command line: `up` runs the platform in the foreground, `reset` wipes a running
  * instance's state, `version` prints the version.
  */
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { KeyringError } from "../crypto/keyring.js";
@@ -19,6 +20,7 @@ commands:
            --port N (BERTH_PORT, default 4747)   --host ADDR (BERTH_HOST, default 127.0.0.1)
            --data-dir DIR (BERTH_DATA_DIR, default ~/.berth)   --region R (BERTH_REGION, default us-east-1)
            --log-level debug|info|warn|error (BERTH_LOG_LEVEL)   --no-agent (control plane only)
+           --agents N (N container instances on this host, in zones a, b, c; default 1)
 ${AGENT_USAGE}  reset    wipe all state of a running Berth (signed with the root credentials)
            --endpoint URL (default http://127.0.0.1:<port>)   --data-dir DIR   --region R
   master-key status|rotate|rewrap
@@ -66,12 +68,33 @@ async function up(args: string[]): Promise<void> {
       region: { type: "string" },
       "log-level": { type: "string" },
       "no-agent": { type: "boolean" },
+      agents: { type: "string" },
     },
   });
   const config = loadConfig(process.env, values);
   const credentials = await loadRootCredentials(config);
   const joinToken = await loadJoinToken(config.dataDir, process.env.BERTH_JOIN_TOKEN);
-  const berth = build({ config, credentials, joinToken, agent: values["no-agent"] ? false : {} });
+  const count = values.agents === undefined ? 1 : Number(values.agents);
+  if (!Number.isInteger(count) || count < 1 || count > 16)
+    throw new ConfigError(`--agents must be 1-16, got ${values.agents}`);
+  // Several agents on one host: each is its own container instance, in its own zone, publishing
+  // ports on its own loopback address so static host ports do not collide.
+  const agents =
+    count === 1
+      ? undefined
+      : Array.from({ length: count }, (_, i) => ({
+          name: `${hostname()}-${i + 1}`,
+          attributes: [
+            { name: "ecs.availability-zone", value: `${config.region}${String.fromCharCode(97 + (i % 3))}` },
+          ],
+          bindIp: `127.0.0.${i + 2}`,
+        }));
+  const berth = build({
+    config,
+    credentials,
+    joinToken,
+    ...(values["no-agent"] ? { agent: false } : agents ? { agents } : { agent: {} }),
+  });
   const url = await berth.listen();
   process.stdout.write(
     banner(url, config.region, config.accountId, credentials, joinToken, !values["no-agent"]),

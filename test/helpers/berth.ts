@@ -50,6 +50,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Run the in-process agent on the real Docker engine (true), or with these options. */
   agent?: boolean | LocalAgentOptions;
+  /** Several in-process agents (container instances) on this host. */
+  agents?: LocalAgentOptions[];
   agentTimeoutMs?: number;
   stoppedTaskRetentionMs?: number;
   serviceSettleMs?: number;
@@ -73,6 +75,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     strictOutput: true,
     ...(opts.clock ? { clock: opts.clock } : {}),
     agent: opts.agent === true ? {} : opts.agent || false,
+    ...(opts.agents ? { agents: opts.agents } : {}),
     ...(opts.agentTimeoutMs !== undefined ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
     ...(opts.stoppedTaskRetentionMs !== undefined
       ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs }
@@ -100,7 +103,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     kms: (o) => new KMSClient(clientOpts(o)),
     async close() {
       // An agent leaves its tasks running on purpose; tests remove everything it made.
-      await berth.agent()?.destroy();
+      for (const a of berth.agents()) await a.destroy();
       await berth.close();
       await rm(dataDir, { recursive: true, force: true });
     },
