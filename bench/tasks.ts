@@ -13,7 +13,12 @@ import { execFile } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import {
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
 import Docker from "dockerode";
 import { K } from "../src/state/ecs/kinds.js";
 import type { TaskRecord } from "../src/state/ecs/tasks.js";
@@ -37,10 +42,18 @@ const COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"];
 
 function summary(name: string, xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
-  return { measure: name, n: s.length, "p50 ms": fmt(percentile(s, 50), 1), "p99 ms": fmt(percentile(s, 99), 1), "max ms": fmt(s.at(-1) ?? Number.NaN, 1) };
+  return {
+    measure: name,
+    n: s.length,
+    "p50 ms": fmt(percentile(s, 50), 1),
+    "p99 ms": fmt(percentile(s, 99), 1),
+    "max ms": fmt(s.at(-1) ?? Number.NaN, 1),
+  };
 }
 
-async function latency(pullBehavior: "prefer-cached" | "default"): Promise<Record<string, string | number>[]> {
+async function latency(
+  pullBehavior: "prefer-cached" | "default",
+): Promise<Record<string, string | number>[]> {
   const b = await startBerth({ agent: { pullBehavior, cleanupWaitMs: 0 } });
   const docker = new Docker();
   const ecs = b.ecs();
@@ -48,14 +61,21 @@ async function latency(pullBehavior: "prefer-cached" | "default"): Promise<Recor
   const cliMs: number[] = [];
   const apiMs: number[] = [];
   try {
-    await ecs.send(new RegisterTaskDefinitionCommand({ family: "bench", containerDefinitions: [{ name: "app", image: IMAGE, memory: 32, command: COMMAND }] }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "bench",
+        containerDefinitions: [{ name: "app", image: IMAGE, memory: 32, command: COMMAND }],
+      }),
+    );
     const waiters = new Map<string, () => void>();
     b.berth.store.subscribe((changes) => {
       for (const c of changes) {
         if (c.kind !== K.task || waiters.size === 0) continue;
-        void b.berth.store.read((tx) => tx.get<TaskRecord>(K.task, c.key)).then((rec) => {
-          if (rec?.value.task.lastStatus === "RUNNING") waiters.get(rec.value.task.taskArn)?.();
-        });
+        void b.berth.store
+          .read((tx) => tx.get<TaskRecord>(K.task, c.key))
+          .then((rec) => {
+            if (rec?.value.task.lastStatus === "RUNNING") waiters.get(rec.value.task.taskArn)?.();
+          });
       }
     });
     const berthOnce = async () => {
@@ -84,7 +104,11 @@ async function latency(pullBehavior: "prefer-cached" | "default"): Promise<Recor
     };
     const apiOnce = async () => {
       const t0 = performance.now();
-      const c = await docker.createContainer({ Image: IMAGE, Cmd: COMMAND, HostConfig: { Memory: 32 * 2 ** 20 } });
+      const c = await docker.createContainer({
+        Image: IMAGE,
+        Cmd: COMMAND,
+        HostConfig: { Memory: 32 * 2 ** 20 },
+      });
       await c.start();
       apiMs.push(performance.now() - t0);
       await c.remove({ force: true });
@@ -116,7 +140,12 @@ async function concurrent(): Promise<Record<string, string | number>[]> {
   const b = await startBerth({ agent: { pullBehavior: "prefer-cached", cleanupWaitMs: 0 } });
   const ecs = b.ecs();
   try {
-    await ecs.send(new RegisterTaskDefinitionCommand({ family: "many", containerDefinitions: [{ name: "app", image: IMAGE, memory: 16, command: COMMAND }] }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "many",
+        containerDefinitions: [{ name: "app", image: IMAGE, memory: 16, command: COMMAND }],
+      }),
+    );
     const running = new Set<string>();
     let done!: () => void;
     const all = new Promise<void>((r) => {
@@ -125,10 +154,12 @@ async function concurrent(): Promise<Record<string, string | number>[]> {
     b.berth.store.subscribe((changes) => {
       for (const c of changes) {
         if (c.kind !== K.task) continue;
-        void b.berth.store.read((tx) => tx.get<TaskRecord>(K.task, c.key)).then((rec) => {
-          if (rec?.value.task.lastStatus === "RUNNING") running.add(rec.value.task.taskArn);
-          if (running.size >= CONCURRENT) done();
-        });
+        void b.berth.store
+          .read((tx) => tx.get<TaskRecord>(K.task, c.key))
+          .then((rec) => {
+            if (rec?.value.task.lastStatus === "RUNNING") running.add(rec.value.task.taskArn);
+            if (running.size >= CONCURRENT) done();
+          });
       }
     });
     const t0 = performance.now();
@@ -144,7 +175,14 @@ async function concurrent(): Promise<Record<string, string | number>[]> {
     await all;
     const elapsed = performance.now() - t0;
     await Promise.all(arns.map((a) => ecs.send(new StopTaskCommand({ task: a }))));
-    return [{ measure: `${CONCURRENT} tasks started at once`, "all placed ms": fmt(placed, 0), "all RUNNING ms": fmt(elapsed, 0), "RUNNING": running.size }];
+    return [
+      {
+        measure: `${CONCURRENT} tasks started at once`,
+        "all placed ms": fmt(placed, 0),
+        "all RUNNING ms": fmt(elapsed, 0),
+        RUNNING: running.size,
+      },
+    ];
   } finally {
     await b.close();
   }
@@ -163,15 +201,36 @@ async function idleAgent(): Promise<Record<string, string | number>[]> {
   try {
     const creds = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
     const token = (await readFile(join(dir, "join-token"), "utf8")).trim();
-    agent = await spawnAgent(["--control-plane", cp.url, "--token", token, "--name", "idle", "--data-dir", agentDir, "--image-pull-behavior", "prefer-cached"], {
-      BERTH_LOG_LEVEL: "warn",
-    });
+    agent = await spawnAgent(
+      [
+        "--control-plane",
+        cp.url,
+        "--token",
+        token,
+        "--name",
+        "idle",
+        "--data-dir",
+        agentDir,
+        "--image-pull-behavior",
+        "prefer-cached",
+      ],
+      {
+        BERTH_LOG_LEVEL: "warn",
+      },
+    );
     const ecs = new ECSClient({ endpoint: cp.url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
-    await ecs.send(new RegisterTaskDefinitionCommand({ family: "idle", containerDefinitions: [{ name: "app", image: IMAGE, memory: 16, command: COMMAND }] }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "idle",
+        containerDefinitions: [{ name: "app", image: IMAGE, memory: 16, command: COMMAND }],
+      }),
+    );
     for (let i = 0; i < 2; i++) await ecs.send(new RunTaskCommand({ taskDefinition: "idle", count: 10 }));
     // Let the tasks settle, then measure.
     await new Promise((r) => setTimeout(r, 10_000));
-    const pid = Number((await run("pgrep", ["-f", `agent --control-plane ${cp.url}`])).stdout.trim().split("\n").at(-1));
+    const pid = Number(
+      (await run("pgrep", ["-f", `agent --control-plane ${cp.url}`])).stdout.trim().split("\n").at(-1),
+    );
     const ticks = Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
     const before = await cpuTicks(pid);
     const t0 = performance.now();
@@ -179,7 +238,14 @@ async function idleAgent(): Promise<Record<string, string | number>[]> {
     const seconds = (performance.now() - t0) / 1000;
     const used = (await cpuTicks(pid)) - before;
     const pct = (used / ticks / seconds) * 100;
-    return [{ measure: "agent CPU, 20 idle tasks", seconds: fmt(seconds, 0), "CPU % of one core": fmt(pct, 2), goal: "≤ 0.5" }];
+    return [
+      {
+        measure: "agent CPU, 20 idle tasks",
+        seconds: fmt(seconds, 0),
+        "CPU % of one core": fmt(pct, 2),
+        goal: "≤ 0.5",
+      },
+    ];
   } finally {
     await agent?.stop();
     await cp.stop();
@@ -194,7 +260,9 @@ async function main() {
   const conc = await concurrent();
   const idle = await idleAgent();
   console.log(`\nTask start benchmark — ${N} tasks each, one at a time, interleaved with docker run -d`);
-  console.log(`machine: ${machine()}, Docker ${(await run("/usr/bin/docker", ["version", "-f", "{{.Server.Version}}"])).stdout.trim()}\n`);
+  console.log(
+    `machine: ${machine()}, Docker ${(await run("/usr/bin/docker", ["version", "-f", "{{.Server.Version}}"])).stdout.trim()}\n`,
+  );
   console.log(table(rows));
   console.log();
   console.log(table(conc));
