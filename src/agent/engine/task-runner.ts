@@ -68,8 +68,6 @@ export interface RunnerHost {
   report(report: TaskReport): void;
 }
 
-const DEFAULT_START_TIMEOUT_SEC = 180;
-
 function observedFromDefinition(
   def: ContainerDefinition,
   td: DesiredTask["taskDefinition"],
@@ -90,7 +88,7 @@ function observedFromDefinition(
       (n) => n !== def.name && !(def.volumesFrom ?? []).some((v) => v.sourceContainer === n),
     ),
     needsCreated: [...needs].filter((n) => n !== def.name),
-    startTimeoutSec: def.startTimeout ?? DEFAULT_START_TIMEOUT_SEC,
+    ...(def.startTimeout !== undefined ? { startTimeoutSec: def.startTimeout } : {}),
     stopTimeoutSec: def.stopTimeout ?? 30,
     hasHealthCheck: def.healthCheck !== undefined,
     stopRequested: false,
@@ -132,7 +130,6 @@ export class TaskRunner {
       images: containers.every((c) => c.id !== undefined) ? "done" : "pending",
       containers,
       cleanedUp: alreadyStopped,
-      ...(containers.some((c) => c.id !== undefined) ? { startingSince: host.clock.now() } : {}),
     };
     this.volumesReady = containers.some((c) => c.id !== undefined);
   }
@@ -196,6 +193,7 @@ export class TaskRunner {
   private observe(c: ObservedContainer, s: ContainerState): void {
     this.states.set(c.name, s);
     c.status = s.status;
+    if (s.startedAt !== undefined) c.startedAt = s.startedAt;
     if (s.exitCode !== undefined) c.exitCode = s.exitCode;
     c.oomKilled = s.oomKilled;
     if (s.health) c.health = s.health;
@@ -288,7 +286,6 @@ export class TaskRunner {
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
           };
           c.id = await runtime.create(containerSpec(def, ctx));
-          this.observed.startingSince ??= this.host.clock.now();
         } catch (err) {
           c.error = `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
