@@ -219,6 +219,13 @@ export class TaskRunner {
       await this.refresh();
       const now = this.host.clock.now();
       const actions = decide(this.observed, now);
+      const fail = actions.find((a) => a.type === "fail");
+      if (fail) {
+        // Decide again as a stopping task before reporting: the observation that made the agent give
+        // up (an essential container exited) would otherwise be reported as a fall back to PENDING.
+        await this.execute(fail);
+        continue;
+      }
       this.track(now);
       this.publish();
       if (actions.length === 0) {
