@@ -221,10 +221,16 @@ export function taskHealth(t: ObservedTask): "HEALTHY" | "UNHEALTHY" | "UNKNOWN"
   return states.every((s) => s === "HEALTHY") ? "HEALTHY" : "UNKNOWN";
 }
 
+/** A container's report; once its task is STOPPED, a container that never ran is STOPPED too. */
 export function containerReport(
   c: ObservedContainer,
+  taskStopped = false,
 ): Omit<ContainerReport, "networkBindings" | "runtimeId" | "imageDigest"> {
-  const lastStatus = isRunning(c) ? "RUNNING" : hasExited(c) || c.error !== undefined ? "STOPPED" : "PENDING";
+  const lastStatus = isRunning(c)
+    ? "RUNNING"
+    : hasExited(c) || c.error !== undefined || taskStopped
+      ? "STOPPED"
+      : "PENDING";
   const reason =
     c.error ?? (c.oomKilled ? "OutOfMemoryError: Container killed due to memory usage" : undefined);
   return {

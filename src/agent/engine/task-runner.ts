@@ -424,12 +424,10 @@ export class TaskRunner {
   report(): TaskReport {
     const o = this.observed;
     const stop = o.localStop;
+    const status = knownStatus(o);
     return {
       taskArn: this.spec.taskArn,
-      lastStatus:
-        knownStatus(o) === "PENDING" && o.images === "pending" && !o.containers.some((c) => c.id)
-          ? "PENDING"
-          : knownStatus(o),
+      lastStatus: status,
       healthStatus: taskHealth(o),
       ...this.times,
       ...(stop ? { stopCode: stop.code, stoppedReason: stop.reason } : {}),
@@ -437,7 +435,7 @@ export class TaskRunner {
         const s = this.states.get(c.name);
         const bindings = this.bindings(s);
         return {
-          ...containerReport(c),
+          ...containerReport(c, status === "STOPPED"),
           ...(c.id ? { runtimeId: c.id } : {}),
           ...(bindings ? { networkBindings: bindings } : {}),
           ...(s?.imageId ? { imageDigest: s.imageId } : {}),
