@@ -49,6 +49,12 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
     }
     if ((c.logConfiguration?.secretOptions ?? []).length > 0)
       return `${where}: logConfiguration.secretOptions are not supported yet`;
+    if (c.logConfiguration) {
+      const driver = c.logConfiguration.logDriver;
+      const honoured = driver === "awslogs" ? AWSLOGS_OPTIONS : JSON_FILE_OPTIONS;
+      const option = Object.keys(c.logConfiguration.options ?? {}).find((o) => !honoured.has(o));
+      if (option !== undefined) return `${where}: ${driver} log option '${option}' is not supported`;
+    }
     const lp = c.linuxParameters;
     if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)
       return `${where}: linuxParameters maxSwap and swappiness are not supported`;
