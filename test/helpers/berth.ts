@@ -13,6 +13,7 @@ import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, silentLogger } from "../../src/lib/log.js";
 import type { LocalAgentOptions } from "../../src/main/agent-component.js";
 import { type Berth, build } from "../../src/main/build.js";
+import type { Store } from "../../src/state/store.js";
 
 export interface Credentials {
   accessKeyId: string;
@@ -43,6 +44,8 @@ export interface StartOptions {
   agentTimeoutMs?: number;
   stoppedTaskRetentionMs?: number;
   joinToken?: string;
+  /** A store to use instead of the SQLite file in the data dir (e.g. one wrapped to observe or delay). */
+  store?: Store;
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
@@ -67,6 +70,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
       ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs }
       : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
