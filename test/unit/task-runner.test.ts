@@ -9,7 +9,7 @@ import type { RegisterTaskDefinitionRequest } from "@aws-sdk/client-ecs";
 import { LABEL } from "../../src/agent/engine/container-spec.js";
 import { type PullBehavior, type RunnerHost, TaskRunner } from "../../src/agent/engine/task-runner.js";
 import { MemoryRuntime } from "../../src/agent/runtime/memory-runtime.js";
-import type { ContainerState, Subscription } from "../../src/agent/runtime/runtime.js";
+import type { ContainerSpec, ContainerState, Subscription } from "../../src/agent/runtime/runtime.js";
 import type { DesiredTask, TaskReport } from "../../src/agentapi/protocol.js";
 import { buildTaskDefinition, type StoredTaskDefinition } from "../../src/domain/ecs/task-definition.js";
 import { statusRank } from "../../src/domain/ecs/task-status.js";
@@ -469,6 +469,61 @@ describe("TaskRunner on the in-memory runtime", () => {
     for (const id of ids) assert.equal(await h.runtime.inspect(id), undefined);
     assert.deepEqual(runner.containerIds(), []);
     assert.deepEqual(await h.runtime.listVolumes({ [LABEL.taskVolume]: spec.taskArn }), []);
+  });
+
+  it("prepares the task's volumes and cgroup once, though its containers are created together", async () => {
+    const h = harness();
+    const volumes: string[] = [];
+    const createVolume = h.runtime.createVolume.bind(h.runtime);
+    h.runtime.createVolume = async (name, opts) => {
+      volumes.push(name);
+      return createVolume(name, opts);
+    };
+    let cgroups = 0;
+    h.host.taskCgroup = async () => {
+      cgroups++;
+      return "/berth/task";
+    };
+    const td = taskDefinition(
+      [
+        C("a", { mountPoints: [{ sourceVolume: "scratch", containerPath: "/s" }] }),
+        C("b", { mountPoints: [{ sourceVolume: "scratch", containerPath: "/s" }] }),
+        C("c"),
+      ],
+      { volumes: [{ name: "scratch", dockerVolumeConfiguration: { scope: "task", driver: "local" } }] },
+    );
+    h.run(desired(td));
+    await until(h, "RUNNING");
+    assert.equal(h.calls.filter((c) => c.startsWith("create")).length, 3);
+    assert.equal(volumes.length, 1, `volumes created: ${volumes.join(", ")}`);
+    assert.equal(cgroups, 1);
+  });
+
+  it("after a restart that adopted only some containers, creates the rest under the task's cgroup", async () => {
+    const h = harness();
+    const specs: ContainerSpec[] = [];
+    const create = h.runtime.create.bind(h.runtime);
+    h.runtime.create = async (spec) => {
+      specs.push(spec);
+      return create(spec);
+    };
+    h.host.taskCgroup = async () => "/berth/task";
+    const spec = desired(taskDefinition([C("a"), C("b")]));
+    const first = h.run(spec);
+    await until(h, "RUNNING");
+    for (const s of subscriptions.splice(0)) s.close();
+    // As if the agent had died after creating "a" only.
+    await h.runtime.remove(containerIdOf(first, "b"));
+    h.calls.length = 0;
+    h.reports.length = 0;
+    specs.length = 0;
+    h.run({ ...spec, lastStatus: "PENDING" }, await h.runtime.list({ [LABEL.taskArn]: spec.taskArn }));
+    await until(h, "RUNNING");
+    assert.deepEqual(
+      h.calls.filter((c) => c.startsWith("create") || c.startsWith("start")),
+      ["create b", "start b"],
+    );
+    assert.equal(specs[0]!.cgroupParent, "/berth/task");
   });
 
   it("a task the control plane already considers STOPPED is not started", async () => {

@@ -106,7 +106,12 @@ export class TaskRunner {
     TaskReport,
     "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt"
   > = {};
-  private volumesReady = false;
+  /**
+   * The task's volumes and cgroup, made once before its first create (creates run concurrently).
+   * Both steps are idempotent, so a runner that adopted some containers prepares again when it must
+   * create the rest, and learns the cgroup parent it needs for them.
+   */
+  private prepared: Promise<void> | undefined;
   private cgroupParent: string | undefined;
 
   constructor(
@@ -131,7 +136,6 @@ export class TaskRunner {
       containers,
       cleanedUp: alreadyStopped,
     };
-    this.volumesReady = containers.some((c) => c.id !== undefined);
   }
 
   get taskArn(): string {
@@ -271,11 +275,11 @@ export class TaskRunner {
       case "create": {
         const c = this.container(a.name);
         try {
-          if (!this.volumesReady) {
+          this.prepared ??= (async () => {
             await this.prepareVolumes();
             this.cgroupParent = await this.host.taskCgroup(this.spec);
-            this.volumesReady = true;
-          }
+          })();
+          await this.prepared;
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
           const urls = this.host.metadataUrls(this.spec, a.name, mode);
