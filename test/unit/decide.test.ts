@@ -100,6 +100,18 @@ describe("decide: create", () => {
     const t = T([created("a"), C("b")]);
     assert.deepEqual(decide(t, NOW), [{ type: "create", name: "b" }]);
   });
+  it("fails to start when a container it needs does not exist", () => {
+    failsWith(
+      decide(T([C("app", { needsCreated: ["ghost"] })]), NOW),
+      "TaskFailedToStart",
+      /^CannotStartContainerError: container ghost, which app needs created, does not exist$/,
+    );
+    failsWith(
+      decide(T([created("app", { needsRunning: ["ghost"] })]), NOW),
+      "TaskFailedToStart",
+      /^CannotStartContainerError: container ghost, which app needs running, does not exist$/,
+    );
+  });
   it("fails to start when containers need each other created (a volumesFrom cycle)", () => {
     const t = T([C("a", { needsCreated: ["b"] }), C("b", { needsCreated: ["a"] })]);
     failsWith(

@@ -152,6 +152,9 @@ export function decide(t: ObservedTask, now: number): Action[] {
   const waiting = new Map<string, string[]>();
   for (const c of t.containers) {
     if (c.id !== undefined) continue;
+    const unknown = c.needsCreated.find((n) => !all.has(n));
+    if (unknown !== undefined)
+      return cannotStart(`container ${unknown}, which ${c.name} needs created, does not exist`);
     const missing = c.needsCreated.filter((n) => all.get(n)?.id === undefined);
     if (missing.length === 0) actions.push({ type: "create", name: c.name });
     else waiting.set(c.name, missing);
