@@ -153,7 +153,11 @@ const containerIdOf = (runner: TaskRunner, name: string) =>
   runner.view().containers.find((c) => c.observed.name === name)!.observed.id!;
 
 async function until(h: Harness, status: string, what = status): Promise<TaskReport> {
-  return eventually(() => h.reports.find((r) => r.lastStatus === status), { what, timeoutMs: 5000 });
+  return eventually(() => h.reports.find((r) => r.lastStatus === status), {
+    what,
+    timeoutMs: 5000,
+    intervalMs: 5,
+  });
 }
 
 function assertInOrder(reports: TaskReport[]): void {
