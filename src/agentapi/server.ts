@@ -76,6 +76,13 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const maxPollMs = opts.maxPollMs ?? 20_000;
   /** Polls waiting for a change, by `${region}/${cluster}/`. */
   const waiters = new Map<string, Set<() => void>>();
+  /**
+   * Commits seen per `${region}/${cluster}/` (and wipes, for every key), so that a poll can tell
+   * whether anything changed between the start of its read and the moment it begins to wait.
+   */
+  const generations = new Map<string, number>();
+  let wipes = 0;
+  const generation = (key: string) => wipes + (generations.get(key) ?? 0);
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     for (const c of changes) {
@@ -83,10 +90,14 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         const parts = c.key.split("/");
         touched.add(`${parts[0]}/${parts[1]}/`);
       } else if (c.kind === "_wipe") {
+        wipes++;
         for (const k of waiters.keys()) touched.add(k);
       }
     }
-    for (const k of touched) for (const wake of waiters.get(k) ?? []) wake();
+    for (const k of touched) {
+      generations.set(k, (generations.get(k) ?? 0) + 1);
+      for (const wake of waiters.get(k) ?? []) wake();
+    }
   });
 
   async function authenticate(req: IncomingMessage): Promise<StoredRecord<ContainerInstanceRecord>> {
@@ -252,23 +263,29 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     req: IncomingMessage,
   ): Promise<PollResponse> {
     await touch(inst, region);
+    const key = `${region}/${inst.value.cluster}/`;
+    // A commit that lands after a read began but before the poll waits wakes nobody; the generation
+    // taken before each read shows it, and the poll reads again instead of waiting.
+    let seen = generation(key);
     let current = await desired(inst, region);
     const waitMs = Math.min(Math.max(body.waitMs ?? maxPollMs, 0), maxPollMs);
     if (current.digest !== body.since || waitMs === 0) return current;
-    const key = `${region}/${inst.value.cluster}/`;
     const deadline = Date.now() + waitMs;
     while (current.digest === body.since && Date.now() < deadline && !req.socket.destroyed) {
-      await new Promise<void>((resolve) => {
-        const set = waiters.get(key) ?? new Set();
-        waiters.set(key, set);
-        const done = () => {
-          clearTimeout(timer);
-          set.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, deadline - Date.now());
-        set.add(done);
-      });
+      if (generation(key) === seen) {
+        await new Promise<void>((resolve) => {
+          const set = waiters.get(key) ?? new Set();
+          waiters.set(key, set);
+          const done = () => {
+            clearTimeout(timer);
+            set.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, deadline - Date.now());
+          set.add(done);
+        });
+      }
+      seen = generation(key);
       current = await desired(inst, region);
     }
     await touch(inst, region);

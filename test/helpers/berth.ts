@@ -16,6 +16,7 @@ import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, type Logger, silentLogger } from "../../src/lib/log.js";
 import type { LocalAgentOptions } from "../../src/main/agent-component.js";
 import { type Berth, build } from "../../src/main/build.js";
+import type { Store } from "../../src/state/store.js";
 
 export interface Credentials {
   accessKeyId: string;
@@ -56,6 +57,8 @@ export interface StartOptions {
   stoppedTaskRetentionMs?: number;
   serviceSettleMs?: number;
   joinToken?: string;
+  /** A store to use instead of the SQLite file in the data dir (e.g. one wrapped to observe or delay). */
+  store?: Store;
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
@@ -82,6 +85,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
       : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
     ...(opts.serviceSettleMs !== undefined ? { serviceSettleMs: opts.serviceSettleMs } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({

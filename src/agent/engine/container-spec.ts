@@ -219,5 +219,9 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(pid ? { pidMode: pid } : {}),
     ...(ipc ? { ipcMode: ipc } : {}),
     ...(def.dockerSecurityOptions ? { securityOpt: def.dockerSecurityOptions } : {}),
+    // awslogs output is shipped by the agent from the engine's json-file log; json-file options apply.
+    ...(def.logConfiguration?.logDriver === "json-file" && def.logConfiguration.options
+      ? { logOptions: def.logConfiguration.options }
+      : {}),
   };
 }

@@ -20,12 +20,18 @@ export interface ObservedContainer {
   needsRunning: string[];
   /** Containers that must exist before this one is created (links, volumesFrom, pid/ipc sharing). */
   needsCreated: string[];
-  startTimeoutSec: number;
+  /**
+   * The definition's startTimeout: how long, from when this container started, others wait for it
+   * to reach a COMPLETE, SUCCESS or HEALTHY condition before they give up. Undefined: no limit.
+   */
+  startTimeoutSec?: number;
   stopTimeoutSec: number;
   hasHealthCheck: boolean;
   /** Runtime id once created. */
   id?: string;
   status?: ContainerStatus;
+  /** When the engine last started it (epoch ms). */
+  startedAt?: number;
   exitCode?: number;
   oomKilled?: boolean;
   health?: "starting" | "healthy" | "unhealthy";
@@ -41,8 +47,6 @@ export interface ObservedTask {
   images: "pending" | "pulling" | "done" | "failed";
   pullError?: string;
   containers: ObservedContainer[];
-  /** When the agent began starting containers (for startTimeout). */
-  startingSince?: number;
   cleanedUp: boolean;
 }
 
@@ -61,30 +65,58 @@ const isStarted = (c: ObservedContainer) => isRunning(c) || hasExited(c);
 
 export const isStopping = (t: ObservedTask) => t.desiredStatus === "STOPPED" || t.localStop !== undefined;
 
-/** Is `c`'s dependency satisfied, not yet, or never going to be? */
+/**
+ * Is `c`'s dependency satisfied, not yet, or never going to be (the reason)? As in ECS, a
+ * dependency waited on for COMPLETE, SUCCESS or HEALTHY gives up when the dependency's own
+ * startTimeout has passed since it started; START waits have no limit.
+ */
 function dependency(
   c: ObservedContainer,
   d: { containerName: string; condition: Condition },
   all: Map<string, ObservedContainer>,
+  now: number,
 ): "yes" | "wait" | string {
   const target = all.get(d.containerName);
   if (!target) return `dependency ${d.containerName} does not exist`;
+  let r: "yes" | "wait" | string;
   switch (d.condition) {
     case "START":
       return isStarted(target) ? "yes" : "wait";
     case "COMPLETE":
-      return hasExited(target) ? "yes" : "wait";
+      r = hasExited(target) ? "yes" : "wait";
+      break;
     case "SUCCESS":
-      if (!hasExited(target)) return "wait";
-      return target.exitCode === 0
-        ? "yes"
-        : `dependency ${target.name} exited with code ${target.exitCode}, but ${c.name} needs it to succeed`;
+      r = !hasExited(target)
+        ? "wait"
+        : target.exitCode === 0
+          ? "yes"
+          : `dependency ${target.name} exited with code ${target.exitCode}, but ${c.name} needs it to succeed`;
+      break;
     case "HEALTHY":
-      if (target.health === "healthy") return "yes";
-      if (hasExited(target)) return `dependency ${target.name} exited before it became healthy`;
-      return "wait";
+      r =
+        target.health === "healthy"
+          ? "yes"
+          : hasExited(target)
+            ? `dependency ${target.name} exited before it became healthy`
+            : "wait";
+      break;
   }
+  const timeout = target.startTimeoutSec;
+  if (
+    r === "wait" &&
+    isRunning(target) &&
+    timeout !== undefined &&
+    target.startedAt !== undefined &&
+    now - target.startedAt > timeout * 1000
+  ) {
+    return `dependency ${target.name} did not reach ${d.condition} within its startTimeout of ${timeout}s`;
+  }
+  return r;
 }
+
+const cannotStart = (reason: string): Action[] => [
+  { type: "fail", code: "TaskFailedToStart", reason: `CannotStartContainerError: ${reason}` },
+];
 
 export function decide(t: ObservedTask, now: number): Action[] {
   const all = new Map(t.containers.map((c) => [c.name, c]));
@@ -116,35 +148,48 @@ export function decide(t: ObservedTask, now: number): Action[] {
       ];
   }
   const actions: Action[] = [];
+  /** Containers that cannot move yet, and the containers each one waits on. */
+  const waiting = new Map<string, string[]>();
   for (const c of t.containers) {
     if (c.id !== undefined) continue;
-    if (c.needsCreated.every((n) => all.get(n)?.id !== undefined))
-      actions.push({ type: "create", name: c.name });
+    const unknown = c.needsCreated.find((n) => !all.has(n));
+    if (unknown !== undefined)
+      return cannotStart(`container ${unknown}, which ${c.name} needs created, does not exist`);
+    const missing = c.needsCreated.filter((n) => all.get(n)?.id === undefined);
+    if (missing.length === 0) actions.push({ type: "create", name: c.name });
+    else waiting.set(c.name, missing);
   }
   if (actions.length > 0) return actions;
   for (const c of t.containers) {
     if (c.status !== "created") continue;
-    let ready = c.needsRunning.every((n) => {
+    const waitsOn: string[] = [];
+    for (const n of c.needsRunning) {
       const target = all.get(n);
-      return target !== undefined && isRunning(target);
-    });
+      if (!target) return cannotStart(`container ${n}, which ${c.name} needs running, does not exist`);
+      if (hasExited(target))
+        return cannotStart(
+          `container ${n} exited, but ${c.name} needs it running (links, pidMode or ipcMode task)`,
+        );
+      if (!isRunning(target)) waitsOn.push(n);
+    }
     for (const d of c.dependsOn) {
-      const r = dependency(c, d, all);
-      if (r === "wait") ready = false;
-      else if (r !== "yes")
-        return [{ type: "fail", code: "TaskFailedToStart", reason: `CannotStartContainerError: ${r}` }];
+      const r = dependency(c, d, all, now);
+      if (r === "wait") waitsOn.push(d.containerName);
+      else if (r !== "yes") return cannotStart(r);
     }
-    if (ready) actions.push({ type: "start", name: c.name });
-    else if (t.startingSince !== undefined && now - t.startingSince > c.startTimeoutSec * 1000) {
-      return [
-        {
-          type: "fail",
-          code: "TaskFailedToStart",
-          reason: `CannotStartContainerError: timed out after ${c.startTimeoutSec}s waiting for the dependencies of container ${c.name}`,
-        },
-      ];
-    }
+    if (waitsOn.length === 0) actions.push({ type: "start", name: c.name });
+    else waiting.set(c.name, waitsOn);
   }
+  // Only a running container can still change (exit, become healthy); when every container that
+  // waits waits only on others that wait too, nothing ever will.
+  if (
+    actions.length === 0 &&
+    waiting.size > 0 &&
+    [...waiting.values()].every((w) => w.every((n) => waiting.has(n)))
+  )
+    return cannotStart(
+      `containers ${[...waiting.keys()].join(", ")} wait on each other (dependsOn, links, volumesFrom, pidMode or ipcMode task) and can never start`,
+    );
   return actions;
 }
 
@@ -179,10 +224,16 @@ export function taskHealth(t: ObservedTask): "HEALTHY" | "UNHEALTHY" | "UNKNOWN"
   return states.every((s) => s === "HEALTHY") ? "HEALTHY" : "UNKNOWN";
 }
 
+/** A container's report; once its task is STOPPED, a container that never ran is STOPPED too. */
 export function containerReport(
   c: ObservedContainer,
+  taskStopped = false,
 ): Omit<ContainerReport, "networkBindings" | "runtimeId" | "imageDigest"> {
-  const lastStatus = isRunning(c) ? "RUNNING" : hasExited(c) || c.error !== undefined ? "STOPPED" : "PENDING";
+  const lastStatus = isRunning(c)
+    ? "RUNNING"
+    : hasExited(c) || c.error !== undefined || taskStopped
+      ? "STOPPED"
+      : "PENDING";
   const reason =
     c.error ?? (c.oomKilled ? "OutOfMemoryError: Container killed due to memory usage" : undefined);
   return {

@@ -68,8 +68,6 @@ export interface RunnerHost {
   report(report: TaskReport): void;
 }
 
-const DEFAULT_START_TIMEOUT_SEC = 180;
-
 function observedFromDefinition(
   def: ContainerDefinition,
   td: DesiredTask["taskDefinition"],
@@ -90,7 +88,7 @@ function observedFromDefinition(
       (n) => n !== def.name && !(def.volumesFrom ?? []).some((v) => v.sourceContainer === n),
     ),
     needsCreated: [...needs].filter((n) => n !== def.name),
-    startTimeoutSec: def.startTimeout ?? DEFAULT_START_TIMEOUT_SEC,
+    ...(def.startTimeout !== undefined ? { startTimeoutSec: def.startTimeout } : {}),
     stopTimeoutSec: def.stopTimeout ?? 30,
     hasHealthCheck: def.healthCheck !== undefined,
     stopRequested: false,
@@ -108,7 +106,12 @@ export class TaskRunner {
     TaskReport,
     "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt"
   > = {};
-  private volumesReady = false;
+  /**
+   * The task's volumes and cgroup, made once before its first create (creates run concurrently).
+   * Both steps are idempotent, so a runner that adopted some containers prepares again when it must
+   * create the rest, and learns the cgroup parent it needs for them.
+   */
+  private prepared: Promise<void> | undefined;
   private cgroupParent: string | undefined;
 
   constructor(
@@ -132,9 +135,7 @@ export class TaskRunner {
       images: containers.every((c) => c.id !== undefined) ? "done" : "pending",
       containers,
       cleanedUp: alreadyStopped,
-      ...(containers.some((c) => c.id !== undefined) ? { startingSince: host.clock.now() } : {}),
     };
-    this.volumesReady = containers.some((c) => c.id !== undefined);
   }
 
   get taskArn(): string {
@@ -196,6 +197,7 @@ export class TaskRunner {
   private observe(c: ObservedContainer, s: ContainerState): void {
     this.states.set(c.name, s);
     c.status = s.status;
+    if (s.startedAt !== undefined) c.startedAt = s.startedAt;
     if (s.exitCode !== undefined) c.exitCode = s.exitCode;
     c.oomKilled = s.oomKilled;
     if (s.health) c.health = s.health;
@@ -221,6 +223,13 @@ export class TaskRunner {
       await this.refresh();
       const now = this.host.clock.now();
       const actions = decide(this.observed, now);
+      const fail = actions.find((a) => a.type === "fail");
+      if (fail) {
+        // Decide again as a stopping task before reporting: the observation that made the agent give
+        // up (an essential container exited) would otherwise be reported as a fall back to PENDING.
+        await this.execute(fail);
+        continue;
+      }
       this.track(now);
       this.publish();
       if (actions.length === 0) {
@@ -266,11 +275,11 @@ export class TaskRunner {
       case "create": {
         const c = this.container(a.name);
         try {
-          if (!this.volumesReady) {
+          this.prepared ??= (async () => {
             await this.prepareVolumes();
             this.cgroupParent = await this.host.taskCgroup(this.spec);
-            this.volumesReady = true;
-          }
+          })();
+          await this.prepared;
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
           const urls = this.host.metadataUrls(this.spec, a.name, mode);
@@ -288,7 +297,6 @@ export class TaskRunner {
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
           };
           c.id = await runtime.create(containerSpec(def, ctx));
-          this.observed.startingSince ??= this.host.clock.now();
         } catch (err) {
           c.error = `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
@@ -420,12 +428,10 @@ export class TaskRunner {
   report(): TaskReport {
     const o = this.observed;
     const stop = o.localStop;
+    const status = knownStatus(o);
     return {
       taskArn: this.spec.taskArn,
-      lastStatus:
-        knownStatus(o) === "PENDING" && o.images === "pending" && !o.containers.some((c) => c.id)
-          ? "PENDING"
-          : knownStatus(o),
+      lastStatus: status,
       healthStatus: taskHealth(o),
       ...this.times,
       ...(stop ? { stopCode: stop.code, stoppedReason: stop.reason } : {}),
@@ -433,7 +439,7 @@ export class TaskRunner {
         const s = this.states.get(c.name);
         const bindings = this.bindings(s);
         return {
-          ...containerReport(c),
+          ...containerReport(c, status === "STOPPED"),
           ...(c.id ? { runtimeId: c.id } : {}),
           ...(bindings ? { networkBindings: bindings } : {}),
           ...(s?.imageId ? { imageDigest: s.imageId } : {}),

@@ -167,7 +167,7 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.ipcMode ? { IpcMode: spec.ipcMode } : {}),
         ...(spec.securityOpt ? { SecurityOpt: spec.securityOpt } : {}),
         // Keep container output on the engine (docker logs); the agent ships it onwards itself.
-        LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+        LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3", ...spec.logOptions } },
       },
       ...(spec.networkAliases &&
       !["bridge", "host", "none"].includes(spec.networkMode) &&

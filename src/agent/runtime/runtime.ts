@@ -80,6 +80,8 @@ export interface ContainerSpec {
   pidMode?: string;
   ipcMode?: string;
   securityOpt?: string[];
+  /** Options of the engine's json-file log driver (max-size, max-file, ...), over its defaults. */
+  logOptions?: Record<string, string>;
 }
 
 export type ContainerStatus =

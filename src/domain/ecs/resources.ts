@@ -1,7 +1,7 @@
 /**
  * What a task reserves on a container instance — CPU units, MiB of memory, static host ports — and
  * what an instance has left. ECS reserves the task-level size when set, otherwise the sum over
- * containers (memory: the hard limit, else the soft reservation).
+ * containers (memory: the soft reservation when set, else the hard limit).
  */
 import type { ContainerDefinition, Resource, TaskOverride } from "@aws-sdk/client-ecs";
 import type { StoredTaskDefinition } from "./task-definition.js";
@@ -48,7 +48,7 @@ export function taskNeeds(td: StoredTaskDefinition, overrides?: TaskOverride): R
   const memory =
     taskMemory !== undefined
       ? (parseTaskMemory(taskMemory) ?? 0)
-      : containers.reduce((s, c) => s + (c.memory ?? c.memoryReservation ?? 0), 0);
+      : containers.reduce((s, c) => s + (c.memoryReservation ?? c.memory ?? 0), 0);
   const tcpPorts: number[] = [];
   const udpPorts: number[] = [];
   if (td.networkMode !== "awsvpc") {

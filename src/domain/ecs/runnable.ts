@@ -6,7 +6,7 @@ import type { StoredTaskDefinition } from "./task-definition.js";
 
 const HONOURED_LOG_DRIVERS = new Set(["awslogs", "json-file"]);
 /** awslogs options the agent honours (endpoint and credentials options point at Berth anyway). */
-const _AWSLOGS_OPTIONS = new Set([
+const AWSLOGS_OPTIONS = new Set([
   "awslogs-group",
   "awslogs-region",
   "awslogs-stream-prefix",
@@ -16,7 +16,7 @@ const _AWSLOGS_OPTIONS = new Set([
   "mode",
   "max-buffer-size",
 ]);
-const _JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
+const JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {
@@ -49,6 +49,18 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
     }
     if ((c.logConfiguration?.secretOptions ?? []).length > 0)
       return `${where}: logConfiguration.secretOptions are not supported yet`;
+    if (c.logConfiguration) {
+      const driver = c.logConfiguration.logDriver;
+      const honoured = driver === "awslogs" ? AWSLOGS_OPTIONS : JSON_FILE_OPTIONS;
+      const option = Object.keys(c.logConfiguration.options ?? {}).find((o) => !honoured.has(o));
+      if (option !== undefined) return `${where}: ${driver} log option '${option}' is not supported`;
+      const o = c.logConfiguration.options ?? {};
+      if (driver === "awslogs" && !o["awslogs-group"])
+        return `${where}: the awslogs driver needs the awslogs-group option`;
+      if (o.mode !== undefined && o.mode !== "blocking" && o.mode !== "non-blocking") {
+        return `${where}: log option mode must be blocking or non-blocking`;
+      }
+    }
     const lp = c.linuxParameters;
     if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)
       return `${where}: linuxParameters maxSwap and swappiness are not supported`;
