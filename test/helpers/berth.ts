@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -27,6 +28,7 @@ export interface TestBerth {
   dataDir: string;
   ecs(opts?: { region?: string; credentials?: Credentials }): ECSClient;
   sts(opts?: { region?: string; credentials?: Credentials }): STSClient;
+  iam(opts?: { region?: string; credentials?: Credentials }): IAMClient;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startBerth(
     dataDir,
     ecs: (o) => new ECSClient(clientOpts(o)),
     sts: (o) => new STSClient(clientOpts(o)),
+    iam: (o) => new IAMClient(clientOpts(o)),
     async close() {
       await berth.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { getTask } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
 import { accountSettingHandlers } from "./account-settings.js";
+import { ecsAuthorization } from "./authz.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstanceHandlers } from "./container-instances.js";
 import { tagHandlers } from "./tags.js";
@@ -76,5 +77,6 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...taskHandlers(store),
       ...containerInstanceHandlers(store),
     },
+    authorization: ecsAuthorization(store),
   };
 }
