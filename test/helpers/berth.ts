@@ -20,15 +20,22 @@ export interface Credentials {
   sessionToken?: string;
 }
 
+/** Per-client options: another region, other credentials, or a clock offset (ms) to sign with. */
+export interface ClientOptions {
+  region?: string;
+  credentials?: Credentials;
+  systemClockOffset?: number;
+}
+
 export interface TestBerth {
   url: string;
   region: string;
   credentials: Credentials;
   berth: Berth;
   dataDir: string;
-  ecs(opts?: { region?: string; credentials?: Credentials }): ECSClient;
-  sts(opts?: { region?: string; credentials?: Credentials }): STSClient;
-  iam(opts?: { region?: string; credentials?: Credentials }): IAMClient;
+  ecs(opts?: ClientOptions): ECSClient;
+  sts(opts?: ClientOptions): STSClient;
+  iam(opts?: ClientOptions): IAMClient;
   close(): Promise<void>;
 }
 
@@ -56,11 +63,12 @@ export async function startBerth(
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const url = await berth.listen();
-  const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
+  const clientOpts = (o: ClientOptions = {}) => ({
     endpoint: url,
     region: o.region ?? config.region,
     credentials: o.credentials ?? credentials,
     maxAttempts: 1,
+    ...(o.systemClockOffset !== undefined ? { systemClockOffset: o.systemClockOffset } : {}),
   });
   return {
     url,
@@ -182,6 +190,7 @@ export function runAws(
           HOME: process.env.HOME ?? "/tmp",
           AWS_ACCESS_KEY_ID: t.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: t.credentials.secretAccessKey,
+          ...(t.credentials.sessionToken ? { AWS_SESSION_TOKEN: t.credentials.sessionToken } : {}),
           AWS_DEFAULT_REGION: opts.region ?? t.region,
           AWS_CONFIG_FILE: "/dev/null",
           AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
