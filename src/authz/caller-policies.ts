@@ -6,7 +6,7 @@
  * principals is compiled once.
  */
 import { awsManagedPolicy } from "../domain/iam/aws-managed.js";
-import { type CompiledPolicy, compilePolicy } from "../domain/iam/compile.js";
+import { type CompiledPolicy, type CompiledStatement, compilePolicy } from "../domain/iam/compile.js";
 import { parsePolicyArn } from "../domain/iam/names.js";
 import type { Principal } from "../identity/principal.js";
 import { getPolicy } from "../state/iam/policies.js";
@@ -19,13 +19,16 @@ export interface CallerPolicies {
   readonly identity: readonly CompiledPolicy[];
   /** Session policies; undefined when the session has none. */
   readonly session?: readonly CompiledPolicy[];
-  /** The user's or role's tags (aws:PrincipalTag/<key>). */
-  readonly principalTags: readonly IamTag[];
-  /** Some policy reads aws:ResourceTag/…: resources' tags must be fetched. */
-  readonly readsResourceTags: boolean;
+  /** The user's or role's tags, keyed `aws:principaltag/<lower-cased key>`. */
+  readonly principalTags: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Statements with conditions on aws:ResourceTag/…: a resource's tags are fetched only when one of
+   * them covers the action being authorized.
+   */
+  readonly tagReaders: readonly CompiledStatement[];
 }
 
-const NONE: CallerPolicies = { identity: [], principalTags: [], readsResourceTags: false };
+const NONE: CallerPolicies = { identity: [], principalTags: new Map(), tagReaders: [] };
 
 export interface CallerPolicyCache {
   forPrincipal(p: Principal): Promise<CallerPolicies>;
@@ -97,10 +100,13 @@ export function callerPolicyCache(opts: { store: Store; generation: IamGeneratio
       }
       const identity = identityDocs.map((d) => compile(d, "identity"));
       const session = sessionDocs?.map((d) => compile(d, "identity"));
-      const readsResourceTags = [...identity, ...(session ?? [])].some((c) =>
-        [...c.conditionKeys].some((k) => k.startsWith("aws:resourcetag/")),
+      const tagReaders = [...identity, ...(session ?? [])].flatMap((c) =>
+        c.statements.filter((s) => s.readsResourceTags),
       );
-      return { identity, ...(session ? { session } : {}), principalTags: tags, readsResourceTags };
+      const principalTags = new Map(
+        tags.map((t) => [`aws:principaltag/${t.Key.toLowerCase()}`, [t.Value]] as const),
+      );
+      return { identity, ...(session ? { session } : {}), principalTags, tagReaders };
     });
   }
 

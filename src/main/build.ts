@@ -98,7 +98,7 @@ export function build(opts: BuildOptions): Berth {
   const services: ServiceDefinition[] = [
     ecsService({ store: theStore, accountId: config.accountId }),
     stsService({ store: theStore, sealer, compileTrust: (doc) => policies.compile(doc, "trust") }),
-    iamService({ store: theStore, sealer }),
+    iamService({ store: theStore, sealer, generation: iamGeneration }),
   ];
   const components: Component[] = [];
   let url = "";

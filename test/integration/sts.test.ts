@@ -101,15 +101,13 @@ describe("STS", () => {
   });
 
   const assume = (who: string, input: Partial<AssumeRoleCommandInput>) =>
-    t
-      .sts({ credentials: keys[who]! })
-      .send(
-        new AssumeRoleCommand({
-          RoleArn: role("deployer"),
-          RoleSessionName: "s1",
-          ...input,
-        } as AssumeRoleCommandInput),
-      );
+    t.sts({ credentials: keys[who]! }).send(
+      new AssumeRoleCommand({
+        RoleArn: role("deployer"),
+        RoleSessionName: "s1",
+        ...input,
+      } as AssumeRoleCommandInput),
+    );
   const session = (out: {
     Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string };
   }): Credentials => ({
@@ -147,15 +145,13 @@ describe("STS", () => {
   });
 
   it("a user the trust policy does not name is refused, even with an identity-based allow", async () => {
-    await t
-      .iam()
-      .send(
-        new PutUserPolicyCommand({
-          UserName: "bob",
-          PolicyName: "assume",
-          PolicyDocument: doc({ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }),
-        }),
-      );
+    await t.iam().send(
+      new PutUserPolicyCommand({
+        UserName: "bob",
+        PolicyName: "assume",
+        PolicyDocument: doc({ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }),
+      }),
+    );
     const err = await sdkError(() => assume("bob", {}));
     assert.equal(err.name, "AccessDenied");
     assert.equal(err.$metadata.httpStatusCode, 403);
@@ -220,15 +216,13 @@ describe("STS", () => {
   it("role chaining: a session may assume a role that trusts its role, for at most an hour", async () => {
     const first = session(await assume("alice", {}));
     const chain = (input: Partial<AssumeRoleCommandInput>) =>
-      t
-        .sts({ credentials: first })
-        .send(
-          new AssumeRoleCommand({
-            RoleArn: role("chained"),
-            RoleSessionName: "hop",
-            ...input,
-          } as AssumeRoleCommandInput),
-        );
+      t.sts({ credentials: first }).send(
+        new AssumeRoleCommand({
+          RoleArn: role("chained"),
+          RoleSessionName: "hop",
+          ...input,
+        } as AssumeRoleCommandInput),
+      );
     const long = await sdkError(() => chain({ DurationSeconds: 3601 }));
     assert.equal(
       long.message,

@@ -104,10 +104,17 @@ export interface CompiledStatement {
   /** How the Principal/NotPrincipal element names the caller (identity policies: always `exact`). */
   principal(p: PrincipalInfo): PrincipalMatch;
   readonly conditions: readonly Condition[];
+  /** A condition reads aws:ResourceTag/… (so the resource's tags must be fetched). */
+  readonly readsResourceTags: boolean;
 }
 
 export interface CompiledPolicy {
   readonly statements: readonly CompiledStatement[];
+  /**
+   * The statements whose Action/NotAction covers a lower-cased action, memoised per action (actions
+   * take no policy variables, so this depends on the action alone).
+   */
+  statementsFor(action: string): readonly CompiledStatement[];
   /** Condition keys the policy reads, lower-cased (so callers fetch resource tags only when needed). */
   readonly conditionKeys: ReadonlySet<string>;
 }
@@ -141,14 +148,31 @@ function compileStatement(s: StatementSpec, variables: boolean): CompiledStateme
     principal:
       principal ?? (notPrincipal ? (p) => (notPrincipal(p) === "none" ? "exact" : "none") : () => "exact"),
     conditions: s.conditions.map((c) => compileCondition(c, variables)),
+    readsResourceTags: s.conditions.some((c) => c.key.toLowerCase().startsWith("aws:resourcetag/")),
   };
 }
+
+const NO_CONTEXT: ContextKeys = { get: () => undefined };
 
 export function compileSpec(spec: PolicySpec): CompiledPolicy {
   const variables = spec.version === "2012-10-17";
   const keys = new Set<string>();
   for (const s of spec.statements) for (const c of s.conditions) keys.add(c.key.toLowerCase());
-  return { statements: spec.statements.map((s) => compileStatement(s, variables)), conditionKeys: keys };
+  const statements = spec.statements.map((s) => compileStatement(s, variables));
+  const byAction = new Map<string, readonly CompiledStatement[]>();
+  return {
+    statements,
+    conditionKeys: keys,
+    statementsFor(action) {
+      let hit = byAction.get(action);
+      if (!hit) {
+        if (byAction.size >= 2048) byAction.clear();
+        hit = statements.filter((s) => s.coversAction(action, NO_CONTEXT));
+        byAction.set(action, hit);
+      }
+      return hit;
+    },
+  };
 }
 
 /** Parse, validate and compile a policy document. */

@@ -4,10 +4,13 @@
  */
 
 /**
- * Condition keys, lower-cased (IAM key names are case-insensitive), each with its values; a key
- * that is absent is not in the request. Single-valued keys hold one value.
+ * Condition keys, looked up lower-cased (IAM key names are case-insensitive), each with its values;
+ * a key that is absent is not in the request. Single-valued keys hold one value. A Map is one; the
+ * authorizer's is lazy, computing a key only when a condition asks for it.
  */
-export type ContextKeys = ReadonlyMap<string, readonly string[]>;
+export interface ContextKeys {
+  get(key: string): readonly string[] | undefined;
+}
 
 /** Build a context from plain entries; undefined values are left out. */
 export function contextOf(

@@ -55,9 +55,9 @@ function scan(
 ): "deny" | "allow" | "none" {
   let allowed = false;
   for (const p of policies) {
-    for (const s of p.statements) {
+    for (const s of p.statementsFor(action)) {
       if (allowed && s.effect === "Allow") continue;
-      if (!s.coversAction(action, ctx) || !s.coversResource(resource, ctx)) continue;
+      if (!s.coversResource(resource, ctx)) continue;
       let ok = true;
       for (const c of s.conditions) {
         if (!c(ctx)) {
@@ -83,10 +83,10 @@ function scanResource(
   ctx: ContextKeys,
 ): "deny" | PrincipalMatch {
   let best: PrincipalMatch = "none";
-  for (const s of policy.statements) {
+  for (const s of policy.statementsFor(action)) {
     const who = s.principal(principal);
     if (who === "none") continue;
-    if (!s.coversAction(action, ctx) || !s.coversResource(resource, ctx)) continue;
+    if (!s.coversResource(resource, ctx)) continue;
     if (!s.conditions.every((c) => c(ctx))) continue;
     if (s.effect === "Deny") return "deny";
     if (RANK[who] > RANK[best]) best = who;

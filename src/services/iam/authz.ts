@@ -5,7 +5,9 @@
  */
 import type { Tag } from "@aws-sdk/client-iam";
 import { policyArn, roleArn, userArn } from "../../domain/iam/names.js";
+import type { IamTag } from "../../state/iam/records.js";
 import { getRole, getUser } from "../../state/iam/users.js";
+import type { IamGeneration } from "../../state/iam/watch.js";
 import type { Store } from "../../state/store.js";
 import type { AuthzCheck, AuthzInfo, AuthzResolver, ServiceAuthorization } from "../service.js";
 import { tagMap } from "./common.js";
@@ -24,7 +26,22 @@ const withTags: Extra = (input) => requestTags(input.Tags);
 const withTagKeys: Extra = (input) => ({ "aws:TagKeys": (input.TagKeys as string[] | undefined) ?? [] });
 const withPolicyArn: Extra = (input) => ({ "iam:PolicyARN": String(input.PolicyArn ?? "") });
 
-export function iamAuthorization(store: Store): ServiceAuthorization {
+export function iamAuthorization(store: Store, generation: IamGeneration): ServiceAuthorization {
+  // Users' and roles' ARNs (with their paths) and tags, cached until IAM state changes.
+  type Entity = { arn: string; tags: IamTag[] } | undefined;
+  const cache = new Map<string, { generation: number; entity: Entity }>();
+  async function lookup(kind: "user" | "role", name: string): Promise<Entity> {
+    const key = `${kind}/${name.toLowerCase()}`;
+    const g = generation.current();
+    const hit = cache.get(key);
+    if (hit && hit.generation === g) return hit.entity;
+    const rec = await store.read((tx) => (kind === "user" ? getUser(tx, name) : getRole(tx, name)));
+    const entity = rec ? { arn: rec.value.arn, tags: rec.value.tags } : undefined;
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(key, { generation: g, entity });
+    return entity;
+  }
+
   const user =
     (extra?: Extra): AuthzResolver<Input> =>
     async (input, info: AuthzInfo) => {

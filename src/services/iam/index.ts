@@ -3,6 +3,7 @@ import * as sdk from "@aws-sdk/client-iam";
 import { Errors } from "../../errors/catalog.js";
 import type { Sealer } from "../../identity/sealer.js";
 import { ServiceModel } from "../../protocol/model.js";
+import type { IamGeneration } from "../../state/iam/watch.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
 import { accessKeyHandlers } from "./access-keys.js";
@@ -16,6 +17,8 @@ export interface IamDeps {
   store: Store;
   /** Seals secret access keys before they are stored. */
   sealer: Sealer;
+  /** Moves on every IAM change; authorization caches users' and roles' ARNs until it does. */
+  generation: IamGeneration;
 }
 
 const BOUNDARY = "PermissionsBoundary is not supported (NotImplemented).";
@@ -37,7 +40,7 @@ export function iamService(deps: IamDeps): ServiceDefinition {
       ...policyHandlers(store),
       ...principalPolicyHandlers(store),
     },
-    authorization: iamAuthorization(store),
+    authorization: iamAuthorization(store, deps.generation),
     notes: {
       CreateUser: BOUNDARY,
       CreateRole: `${BOUNDARY} Principals of this account named in the trust policy must exist.`,
