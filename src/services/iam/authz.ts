@@ -49,13 +49,12 @@ export function iamAuthorization(store: Store, generation: IamGeneration): Servi
         (input.UserName as string | undefined) ??
         (info.principal.kind === "user" ? info.principal.userName : undefined) ??
         "";
-      const rec = name ? await store.read((tx) => getUser(tx, name)) : undefined;
+      const rec = name ? await lookup("user", name) : undefined;
       return [
         {
-          resource:
-            rec?.value.arn ?? userArn(info.accountId, (input.Path as string | undefined) ?? "/", name),
+          resource: rec?.arn ?? userArn(info.accountId, (input.Path as string | undefined) ?? "/", name),
           ...(extra ? { context: extra(input) } : {}),
-          ...(rec ? { tags: async () => tagMap(rec.value.tags) } : {}),
+          ...(rec ? { tags: async () => tagMap(rec.tags) } : {}),
         },
       ];
     };
@@ -64,13 +63,12 @@ export function iamAuthorization(store: Store, generation: IamGeneration): Servi
     (extra?: Extra): AuthzResolver<Input> =>
     async (input, info: AuthzInfo) => {
       const name = String(input.RoleName ?? "");
-      const rec = await store.read((tx) => getRole(tx, name));
+      const rec = await lookup("role", name);
       return [
         {
-          resource:
-            rec?.value.arn ?? roleArn(info.accountId, (input.Path as string | undefined) ?? "/", name),
+          resource: rec?.arn ?? roleArn(info.accountId, (input.Path as string | undefined) ?? "/", name),
           ...(extra ? { context: extra(input) } : {}),
-          ...(rec ? { tags: async () => tagMap(rec.value.tags) } : {}),
+          ...(rec ? { tags: async () => tagMap(rec.tags) } : {}),
         },
       ];
     };
