@@ -385,21 +385,21 @@ async function main() {
     row("IAM user, first request after an IAM change", coldRun);
 
     // Whole requests over HTTP, sequential, for scale.
-    const http = async (credentials: { accessKeyId: string; secretAccessKey: string }, n: number) => {
-      const client = t.ecs({ credentials });
-      const ms: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const start = performance.now();
-        await client.send(new ListClustersCommand({}));
-        ms.push(performance.now() - start);
-      }
-      return ms.sort((a, b) => a - b);
-    };
+    // Whole requests over HTTP, sequential and interleaved (user, root, user, …) so both see the
+    // same machine conditions.
     const userCreds = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-    await http(userCreds, 300);
-    await http(t.credentials, 300);
-    const httpUser = await http(userCreds, 2000);
-    const httpRoot = await http(t.credentials, 2000);
+    const clients = [t.ecs({ credentials: userCreds }), t.ecs()];
+    const http = async (n: number) => {
+      const ms: number[][] = [[], []];
+      for (let i = 0; i < 2 * n; i++) {
+        const start = performance.now();
+        await clients[i % 2]!.send(new ListClustersCommand({}));
+        ms[i % 2]!.push(performance.now() - start);
+      }
+      return ms.map((m) => m.sort((a, b) => a - b));
+    };
+    await http(300);
+    const [httpUser = [], httpRoot = []] = await http(2000);
     const httpRows = [
       {
         case: "ECS ListClusters over HTTP, IAM user (20 policies)",

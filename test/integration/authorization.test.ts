@@ -12,6 +12,7 @@ import {
   DeleteClusterCommand,
   DescribeClustersCommand,
   ListClustersCommand,
+  TagResourceCommand,
 } from "@aws-sdk/client-ecs";
 import {
   AttachUserPolicyCommand,
@@ -209,6 +210,17 @@ describe("authorization", () => {
     await ecs().send(new DescribeClustersCommand({ clusters: ["dev"] }));
     const err = await sdkError(() => ecs().send(new DescribeClustersCommand({ clusters: ["prod"] })));
     assert.equal(err.name, "AccessDeniedException");
+    // Retagging the cluster changes the decision on the next request.
+    const devArn = `arn:aws:ecs:${t.region}:${ACCT}:cluster/dev`;
+    await t
+      .ecs()
+      .send(new TagResourceCommand({ resourceArn: devArn, tags: [{ key: "env", value: "staging" }] }));
+    assert.equal(
+      (await sdkError(() => ecs().send(new DescribeClustersCommand({ clusters: ["dev"] })))).name,
+      "AccessDeniedException",
+    );
+    await t.ecs().send(new TagResourceCommand({ resourceArn: devArn, tags: [{ key: "env", value: "dev" }] }));
+    await ecs().send(new DescribeClustersCommand({ clusters: ["dev"] }));
 
     await inline(doc(allow("iam:GetUser", `arn:aws:iam::${ACCT}:user/\${aws:username}`)), "self");
     const me = await t.iam({ credentials: alice }).send(new GetUserCommand({}));

@@ -10,8 +10,10 @@
  */
 import type { Tag } from "@aws-sdk/client-ecs";
 import { clusterArn, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
-import { getCluster } from "../../state/ecs/clusters.js";
+import { clusterKey, getCluster } from "../../state/ecs/clusters.js";
+import { K } from "../../state/ecs/kinds.js";
 import { latestActiveTaskDefinition } from "../../state/ecs/task-definitions.js";
+import { recordCache } from "../../state/record-cache.js";
 import type { Store } from "../../state/store.js";
 import type { AuthzCheck, AuthzInfo, AuthzResolver, ServiceAuthorization } from "../service.js";
 
@@ -46,9 +48,14 @@ function requestTags(tags: unknown): Record<string, string | string[]> {
 }
 
 export function ecsAuthorization(store: Store): ServiceAuthorization {
-  const clusterTags = (info: AuthzInfo, arn: string) => async () => {
-    const rec = await store.read((tx) => getCluster(tx, info.region, nameOf(arn)));
-    return rec ? Object.fromEntries(rec.value.tags.map((t) => [t.key ?? "", t.value ?? ""])) : undefined;
+  // Clusters' tags, for aws:ResourceTag conditions, cached until the cluster record changes.
+  const tagCache = recordCache<Record<string, string> | undefined>(store, K.cluster);
+  const clusterTags = (info: AuthzInfo, arn: string) => () => {
+    const name = nameOf(arn);
+    return tagCache.get(clusterKey(info.region, name), async () => {
+      const rec = await store.read((tx) => getCluster(tx, info.region, name));
+      return rec ? Object.fromEntries(rec.value.tags.map((t) => [t.key ?? "", t.value ?? ""])) : undefined;
+    });
   };
   const cluster =
     (member: string): AuthzResolver<Input> =>
