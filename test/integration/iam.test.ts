@@ -136,7 +136,9 @@ describe("IAM API", () => {
 
     it("IAM is global: a user created through one region is seen from every region", async () => {
       await t.iam({ region: "eu-west-1" }).send(new CreateUserCommand({ UserName: "global-user" }));
-      const got = await t.iam({ region: "ap-southeast-2" }).send(new GetUserCommand({ UserName: "global-user" }));
+      const got = await t
+        .iam({ region: "ap-southeast-2" })
+        .send(new GetUserCommand({ UserName: "global-user" }));
       assert.equal(got.User?.Arn, `arn:aws:iam::${ACCT}:user/global-user`);
       await iam.send(new DeleteUserCommand({ UserName: "global-user" }));
     });
