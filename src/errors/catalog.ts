@@ -286,6 +286,56 @@ export const Errors = {
     400,
     "KMS: the key spec or option is one Berth does not implement",
   ),
+
+  // --- IAM and STS (Query protocol; codes and statuses from the models' awsQueryError traits) ----
+  NoSuchEntity: def(
+    "NoSuchEntityException",
+    404,
+    "an IAM user, role, policy, access key or attachment does not exist",
+    {
+      query: { code: "NoSuchEntity", status: 404 },
+    },
+  ),
+  EntityAlreadyExists: def(
+    "EntityAlreadyExistsException",
+    409,
+    "an IAM entity with that name already exists",
+    {
+      query: { code: "EntityAlreadyExists", status: 409 },
+    },
+  ),
+  DeleteConflict: def(
+    "DeleteConflictException",
+    409,
+    "an IAM entity cannot be deleted while it still has keys, policies or attachments",
+    { query: { code: "DeleteConflict", status: 409 } },
+  ),
+  IamLimitExceeded: def(
+    "LimitExceededException",
+    409,
+    "an IAM quota (keys per user, policies per entity, policy size, versions) would be exceeded",
+    {
+      query: { code: "LimitExceeded", status: 409 },
+    },
+  ),
+  MalformedPolicyDocument: def(
+    "MalformedPolicyDocumentException",
+    400,
+    "a policy document (identity, trust or session policy) is not valid JSON or breaks the policy grammar",
+    { query: { code: "MalformedPolicyDocument", status: 400 } },
+  ),
+  InvalidInput: def("InvalidInputException", 400, "an IAM parameter is out of range or inconsistent", {
+    query: { code: "InvalidInput", status: 400 },
+  }),
+  PolicyNotAttachable: def("PolicyNotAttachableException", 400, "the managed policy cannot be attached", {
+    query: { code: "PolicyNotAttachable", status: 400 },
+  }),
+  PackedPolicyTooLarge: def(
+    "PackedPolicyTooLargeException",
+    400,
+    "AssumeRole session policies exceed the packed size limit",
+    { query: { code: "PackedPolicyTooLarge", status: 400 } },
+  ),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Errors;

@@ -4,10 +4,11 @@
  *
  * For an AWS request: read the body (bounded) → recognise the protocol (X-Amz-Target: JSON;
  * form body or `Action`: Query) → verify SigV4 → find service and operation → decode and validate
- * the input against the service model → run the handler → render output or error. Every response
- * carries x-amzn-RequestId.
+ * the input against the service model → authorize (IAM policies) → run the handler → render output
+ * or error. Every response carries x-amzn-RequestId.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Authorizer } from "../authz/authorizer.js";
 import { AwsError, Errors } from "../errors/catalog.js";
 import type { IdentityResolver } from "../identity/identity.js";
 import type { Principal } from "../identity/principal.js";
@@ -36,6 +37,8 @@ export interface Caller {
 export interface GatewayOptions {
   services: readonly ServiceDefinition[];
   identity: IdentityResolver;
+  /** Authorizes each request after authentication and input decoding (IAM policies). */
+  authorizer?: Authorizer;
   clock: Clock;
   log: Logger;
   /** Fail loudly when a handler returns members the model does not know (tests). */
@@ -91,8 +94,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     let principal: Principal | undefined;
     const verified = await verifySigV4(
       signable,
-      async (akid) => {
-        const hit = await opts.identity.resolve(akid);
+      async (akid, token) => {
+        const hit = await opts.identity.resolve(akid, token);
         principal = hit?.principal;
         return hit?.secret;
       },
@@ -186,6 +189,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
           ...(service.missingMessage ? { missingMessage: service.missingMessage } : {}),
         });
       }
+      const sourceIp = req.socket.remoteAddress ?? "";
+      await opts.authorizer?.authorize({
+        service,
+        operation,
+        input,
+        principal: caller.principal,
+        region: caller.region,
+        sourceIp,
+        now: receivedAt,
+      });
       const ctx: RequestContext = {
         requestId,
         region: caller.region,
@@ -194,7 +207,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         now: receivedAt,
         service: service.id,
         operation,
-        sourceIp: req.socket.remoteAddress ?? "",
+        sourceIp,
         log: opts.log.child({ requestId, op: `${service.id}:${operation}` }),
       };
       const output = await handler(input as never, ctx);

@@ -1,9 +1,12 @@
 import type { SigningSecret } from "../protocol/sigv4.js";
 import { type Principal, rootArn } from "./principal.js";
 
-/** Resolves access key ids to their secret and principal. */
+/** Resolves access key ids (and, for temporary credentials, session tokens) to a secret and a principal. */
 export interface IdentityResolver {
-  resolve(accessKeyId: string): Promise<{ secret: SigningSecret; principal: Principal } | undefined>;
+  resolve(
+    accessKeyId: string,
+    sessionToken?: string,
+  ): Promise<{ secret: SigningSecret; principal: Principal } | undefined>;
 }
 
 /** The root credentials from configuration. */
@@ -31,9 +34,9 @@ export function rootIdentity(opts: {
 /** Ask several resolvers in order; the first that knows the key answers. */
 export function chainIdentity(...resolvers: IdentityResolver[]): IdentityResolver {
   return {
-    async resolve(accessKeyId) {
+    async resolve(accessKeyId, sessionToken) {
       for (const r of resolvers) {
-        const hit = await r.resolve(accessKeyId);
+        const hit = await r.resolve(accessKeyId, sessionToken);
         if (hit) return hit;
       }
       return undefined;

@@ -10,16 +10,22 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
+import { createAuthorizer } from "../authz/authorizer.js";
+import { callerPolicyCache } from "../authz/caller-policies.js";
 import type { Config } from "../config/config.js";
 import { serviceScheduler } from "../control/scheduler/loop.js";
 import { taskJanitor } from "../control/task-janitor.js";
 import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
-import { rootIdentity } from "../identity/identity.js";
+import { iamAccessKeys } from "../identity/access-keys.js";
+import { chainIdentity, rootIdentity } from "../identity/identity.js";
+import { aesGcmSealer, fileKey } from "../identity/sealer.js";
+import { temporaryCredentials } from "../identity/temporary.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
 import { ecsService } from "../services/ecs/index.js";
+import { iamService } from "../services/iam/index.js";
 import { kmsService } from "../services/kms/index.js";
 import { logsService } from "../services/logs/index.js";
 import { logsRetention } from "../services/logs/retention.js";
@@ -29,6 +35,7 @@ import { secretPurgeComponent } from "../services/secretsmanager/purge.js";
 import type { ServiceDefinition } from "../services/service.js";
 import { ssmService } from "../services/ssm/index.js";
 import { stsService } from "../services/sts/index.js";
+import { watchIam } from "../state/iam/watch.js";
 import { SqliteStore } from "../state/sqlite/sqlite-store.js";
 import type { Store } from "../state/store.js";
 import { type LocalAgentOptions, localAgent } from "./agent-component.js";
@@ -105,7 +112,16 @@ export function build(opts: BuildOptions): Berth {
     store = new SqliteStore({ path: join(config.dataDir, "state.db"), synchronous: config.durability });
   }
   const theStore = store;
-  const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
+  // IAM and STS: secrets sealed with a key in the data dir (read on first use), identities and
+  // compiled policies cached until IAM state changes.
+  const sealer = aesGcmSealer(fileKey(join(config.dataDir, "iam-sealing.key")));
+  const iamGeneration = watchIam(theStore);
+  const policies = callerPolicyCache({ store: theStore, generation: iamGeneration });
+  const identity = chainIdentity(
+    rootIdentity({ accountId: config.accountId, ...opts.credentials }),
+    iamAccessKeys({ store: theStore, sealer, accountId: config.accountId, generation: iamGeneration }),
+    temporaryCredentials({ sealer, accountId: config.accountId }),
+  );
   const keyring =
     opts.keyring ??
     masterKeySource({
@@ -121,7 +137,8 @@ export function build(opts: BuildOptions): Berth {
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
     }),
     logsService({ store: theStore }),
-    stsService(),
+    stsService({ store: theStore, sealer, compileTrust: (doc) => policies.compile(doc, "trust") }),
+    iamService({ store: theStore, sealer, generation: iamGeneration }),
     // Secrets, configuration and keys (SSM Parameter Store, Secrets Manager, KMS).
     ssmService({ store: theStore, keyring }),
     secretsManagerService({ store: theStore, keyring }),
@@ -189,6 +206,7 @@ export function build(opts: BuildOptions): Berth {
   gateway = createGateway({
     services,
     identity,
+    authorizer: createAuthorizer({ policies }),
     clock,
     log,
     strictOutput: opts.strictOutput ?? false,
@@ -248,6 +266,7 @@ export function build(opts: BuildOptions): Berth {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      iamGeneration.stop();
       await theStore.close();
     },
   };

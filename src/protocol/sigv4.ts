@@ -31,7 +31,8 @@ export interface SigningSecret {
   expiresAt?: number;
 }
 
-export type SecretLookup = (accessKeyId: string) => Promise<SigningSecret | undefined>;
+/** Find the secret of an access key; temporary credentials also present their session token. */
+export type SecretLookup = (accessKeyId: string, sessionToken?: string) => Promise<SigningSecret | undefined>;
 
 export interface VerifiedSignature {
   accessKeyId: string;
@@ -287,7 +288,7 @@ export async function verifySigV4(
     throw new AwsError(Errors.InvalidSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
   }
   checkTime(auth, now);
-  const secret = await lookup(auth.accessKeyId);
+  const secret = await lookup(auth.accessKeyId, auth.sessionToken);
   if (!secret) {
     throw new AwsError(Errors.UnrecognizedClient, "The security token included in the request is invalid.");
   }

@@ -2,6 +2,7 @@
  * What a service module gives the gateway: its wire identity, its model, and its handlers.
  * Handlers are thin: validate what the model cannot, call domain and state, return the output.
  */
+import type { CompiledPolicy } from "../domain/iam/compile.js";
 import type { ErrorDef } from "../errors/catalog.js";
 import type { Principal } from "../identity/principal.js";
 import type { Logger } from "../lib/log.js";
@@ -54,4 +55,46 @@ export interface ServiceDefinition {
    * docs/COMPATIBILITY.md (e.g. Secrets Manager rotation needs a function runtime).
    */
   readonly absent?: Readonly<Record<string, string>>;
+  /** How IAM authorizes this service's requests; absent: `<signingName>:<Operation>` on `*`. */
+  readonly authorization?: ServiceAuthorization;
+}
+
+/**
+ * One authorization check of a request: an action on a resource. Most operations make one check
+ * of their own action; some make more (a resource each, or a second action such as iam:PassRole).
+ */
+export interface AuthzCheck {
+  /** Defaults to the operation's own action, `<action prefix>:<Operation>`. */
+  readonly action?: string;
+  /** The resource's ARN, or `*` for actions without resource-level permissions. */
+  readonly resource: string;
+  /** Service-specific condition keys (ecs:cluster, iam:PolicyARN, sts:ExternalId, aws:TagKeys, ...). */
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
+  /** The resource's tags, for aws:ResourceTag/<key>; read only when a caller's policy asks. */
+  readonly tags?: () => Promise<Readonly<Record<string, string>> | undefined>;
+  /** A resource-based policy of the resource (a role's trust policy). */
+  readonly resourcePolicy?: () => Promise<CompiledPolicy | undefined>;
+  /** The resource-based policy must allow the caller (trust policies); a missing one refuses. */
+  readonly resourcePolicyRequired?: boolean;
+}
+
+export interface AuthzInfo {
+  readonly region: string;
+  readonly accountId: string;
+  readonly principal: Principal;
+}
+
+/** Computes an operation's checks from its decoded input (never throws on bad input: the handler reports that). */
+export type AuthzResolver<I = never> = (
+  input: I,
+  info: AuthzInfo,
+) => readonly AuthzCheck[] | Promise<readonly AuthzCheck[]>;
+
+export interface ServiceAuthorization {
+  /** The IAM service prefix of the service's actions, when it differs from the signing name. */
+  readonly actionPrefix?: string;
+  /** Per operation; operations not listed make one check of their action on `*`. */
+  readonly operations?: Readonly<Record<string, AuthzResolver>>;
+  /** Operations any authenticated caller may make whatever its policies say (sts:GetCallerIdentity). */
+  readonly unrestricted?: readonly string[];
 }

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
@@ -24,6 +25,13 @@ export interface Credentials {
   sessionToken?: string;
 }
 
+/** Per-client options: another region, other credentials, or a clock offset (ms) to sign with. */
+export interface ClientOptions {
+  region?: string;
+  credentials?: Credentials;
+  systemClockOffset?: number;
+}
+
 export interface TestBerth {
   url: string;
   region: string;
@@ -35,6 +43,9 @@ export interface TestBerth {
   ssm(opts?: { region?: string; credentials?: Credentials }): SSMClient;
   secretsManager(opts?: { region?: string; credentials?: Credentials }): SecretsManagerClient;
   kms(opts?: { region?: string; credentials?: Credentials }): KMSClient;
+  ecs(opts?: ClientOptions): ECSClient;
+  sts(opts?: ClientOptions): STSClient;
+  iam(opts?: ClientOptions): IAMClient;
   close(): Promise<void>;
 }
 
@@ -88,11 +99,12 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     ...(opts.store ? { store: opts.store } : {}),
   });
   const url = await berth.listen();
-  const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
+  const clientOpts = (o: ClientOptions = {}) => ({
     endpoint: url,
     region: o.region ?? config.region,
     credentials: o.credentials ?? credentials,
     maxAttempts: 1,
+    ...(o.systemClockOffset !== undefined ? { systemClockOffset: o.systemClockOffset } : {}),
   });
   return {
     url,
@@ -105,6 +117,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     ssm: (o) => new SSMClient(clientOpts(o)),
     secretsManager: (o) => new SecretsManagerClient(clientOpts(o)),
     kms: (o) => new KMSClient(clientOpts(o)),
+    iam: (o) => new IAMClient(clientOpts(o)),
     async close() {
       // An agent leaves its tasks running on purpose; tests remove everything it made.
       for (const a of berth.agents()) await a.destroy();
@@ -218,6 +231,7 @@ export function runAws(
           HOME: process.env.HOME ?? "/tmp",
           AWS_ACCESS_KEY_ID: t.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: t.credentials.secretAccessKey,
+          ...(t.credentials.sessionToken ? { AWS_SESSION_TOKEN: t.credentials.sessionToken } : {}),
           AWS_DEFAULT_REGION: opts.region ?? t.region,
           AWS_CONFIG_FILE: "/dev/null",
           AWS_SHARED_CREDENTIALS_FILE: "/dev/null",

@@ -307,13 +307,11 @@ describe("bad input", () => {
     });
 
     it("an STS operation Berth does not implement is NotImplemented naming it", async () => {
-      const r = await sts(
-        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&RoleSessionName=s",
-      );
+      const r = await sts("Action=GetFederationToken&Version=2011-06-15&Name=bob");
       assert.equal(r.status, 501);
       const err = parseXml(r.text);
       assert.equal(err.Code, "NotImplemented");
-      assert.match(err.Message, /AssumeRole/);
+      assert.match(err.Message, /GetFederationToken/);
     });
 
     it("an STS parameter the operation does not have is a ValidationError", async () => {

@@ -9,6 +9,7 @@ import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
 import { accountSettingHandlers } from "./account-settings.js";
 import { attributeHandlers } from "./attributes.js";
+import { ecsAuthorization } from "./authz.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstanceHandlers } from "./container-instances.js";
 import { serviceHandlers, serviceTaggable } from "./services.js";
@@ -84,5 +85,6 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...attributeHandlers(store),
       ...serviceHandlers(store),
     },
+    authorization: ecsAuthorization(store),
   };
 }

@@ -1,0 +1,179 @@
+/**
+ * The gateway's authorization step: after a request is authenticated and its input decoded, and
+ * before its handler runs, every check the operation makes (its service's `authorization`, or
+ * `<prefix>:<Operation>` on `*`) is evaluated against the caller's policies. The root credentials
+ * skip it. A refusal is AccessDenied with AWS's wording.
+ */
+import type { CompiledPolicy, PrincipalInfo } from "../domain/iam/compile.js";
+import { normaliseIp } from "../domain/iam/conditions.js";
+import type { ContextKeys } from "../domain/iam/context.js";
+import { accessDeniedMessage, evaluate } from "../domain/iam/evaluate.js";
+import { AwsError, Errors } from "../errors/catalog.js";
+import type { Principal } from "../identity/principal.js";
+import { rootArn } from "../identity/principal.js";
+import type { AuthzCheck, ServiceDefinition } from "../services/service.js";
+import type { CallerPolicyCache } from "./caller-policies.js";
+
+export interface AuthorizationRequest {
+  readonly service: ServiceDefinition;
+  readonly operation: string;
+  readonly input: Record<string, unknown>;
+  readonly principal: Principal;
+  readonly region: string;
+  readonly sourceIp: string;
+  /** Epoch ms the request arrived. */
+  readonly now: number;
+}
+
+export interface Authorizer {
+  /** Resolves when every check allows the request; throws AccessDenied otherwise. */
+  authorize(req: AuthorizationRequest): Promise<void>;
+}
+
+const NO_POLICY: CompiledPolicy = {
+  statements: [],
+  conditionKeys: new Set<string>(),
+  statementsFor: () => [],
+};
+const DEFAULT_CHECKS: readonly AuthzCheck[] = [{ resource: "*" }];
+
+/** The IAM action of an operation of a service: `ecs:RunTask`, `iam:CreateUser`, `sts:AssumeRole`. */
+export const actionOf = (service: ServiceDefinition, operation: string): string =>
+  `${service.authorization?.actionPrefix ?? service.signingName}:${operation}`;
+
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * The request context: the global condition keys every request carries (IAM User Guide, "AWS
+ * global condition context keys"), computed only when a condition or policy variable reads them,
+ * under the check's own keys (service keys, resource tags).
+ */
+export class RequestKeys implements ContextKeys {
+  constructor(
+    private readonly p: Principal,
+    private readonly principalTags: ReadonlyMap<string, readonly string[]>,
+    private readonly req: Pick<AuthorizationRequest, "region" | "sourceIp" | "now">,
+    private readonly extra?: ReadonlyMap<string, readonly string[]>,
+  ) {}
+
+  /** The same request with more keys (which win over global ones). */
+  with(extra: ReadonlyMap<string, readonly string[]>): RequestKeys {
+    return new RequestKeys(this.p, this.principalTags, this.req, extra);
+  }
+
+  get(key: string): readonly string[] | undefined {
+    const hit = this.extra?.get(key);
+    if (hit !== undefined) return hit;
+    const v = this.global(key);
+    return v === undefined ? undefined : [v];
+  }
+
+  private global(key: string): string | undefined {
+    const { p, req } = this;
+    switch (key) {
+      case "aws:currenttime":
+        return isoSeconds(req.now);
+      case "aws:epochtime":
+        return String(Math.floor(req.now / 1000));
+      case "aws:sourceip":
+        return normaliseIp(req.sourceIp);
+      case "aws:securetransport":
+      case "aws:viaawsservice":
+        return "false";
+      case "aws:requestedregion":
+        return req.region;
+      case "aws:principalaccount":
+        return p.accountId;
+      case "aws:userid":
+        return p.userId;
+      case "aws:username":
+        return p.kind === "user" ? p.userName : undefined;
+      case "aws:principalarn":
+        return p.kind === "user" ? p.arn : p.kind === "assumed-role" ? p.role?.arn : rootArn(p.accountId);
+      case "aws:principaltype":
+        return p.kind === "user" ? "User" : p.kind === "assumed-role" ? "AssumedRole" : "Account";
+      case "aws:tokenissuetime":
+        return p.session ? isoSeconds(p.session.issuedAt) : undefined;
+      default:
+        return key.startsWith("aws:principaltag/") ? this.principalTags.get(key)?.[0] : undefined;
+    }
+  }
+}
+
+/** A refusal is an answer, not a fault: no stack trace is captured for it. */
+function accessDenied(message: string): AwsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new AwsError(Errors.AccessDenied, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authorizer {
+  return {
+    async authorize(req) {
+      const { principal, service, operation } = req;
+      if (principal.kind === "root") return;
+      const auth = service.authorization;
+      if (auth?.unrestricted?.includes(operation)) return;
+      const action = actionOf(service, operation);
+      const resolver = auth?.operations?.[operation];
+      const checks = resolver
+        ? await resolver(req.input as never, {
+            region: req.region,
+            accountId: principal.accountId,
+            principal,
+          })
+        : DEFAULT_CHECKS;
+      const caller = await opts.policies.forPrincipal(principal);
+      const base = new RequestKeys(principal, caller.principalTags, req);
+      const who: PrincipalInfo = {
+        accountId: principal.accountId,
+        arn: principal.arn,
+        ...(principal.role ? { roleArn: principal.role.arn } : {}),
+      };
+      for (const check of checks) {
+        const checkAction = check.action ?? action;
+        const needsTags =
+          check.tags !== undefined &&
+          caller.tagReaders.length > 0 &&
+          caller.tagReaders.some((s) => s.coversAction(checkAction.toLowerCase(), base));
+        let context: ContextKeys = base;
+        if (check.context || needsTags) {
+          const extended = new Map<string, readonly string[]>();
+          for (const [k, v] of Object.entries(check.context ?? {})) {
+            extended.set(k.toLowerCase(), typeof v === "string" ? [v] : v);
+          }
+          if (needsTags && check.tags) {
+            for (const [k, v] of Object.entries((await check.tags()) ?? {})) {
+              extended.set(`aws:resourcetag/${k.toLowerCase()}`, [v]);
+            }
+          }
+          context = base.with(extended);
+        }
+        const resourcePolicy = check.resourcePolicy ? await check.resourcePolicy() : undefined;
+        const decision = evaluate({
+          action: checkAction,
+          resource: check.resource,
+          context,
+          identity: caller.identity,
+          session: caller.session,
+          ...(resourcePolicy || check.resourcePolicyRequired
+            ? {
+                resourcePolicy: {
+                  policy: resourcePolicy ?? NO_POLICY,
+                  principal: who,
+                  required: check.resourcePolicyRequired ?? false,
+                },
+              }
+            : {}),
+        });
+        if (!decision.allowed) {
+          throw accessDenied(accessDeniedMessage(principal.arn, checkAction, check.resource, decision));
+        }
+      }
+    },
+  };
+}

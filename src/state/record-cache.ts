@@ -1,0 +1,42 @@
+/**
+ * Values derived from the records of one kind, cached until those records change. The store's
+ * change feed drops an entry when its record is written or deleted (listeners run right after
+ * commit, before the writing request answers), and everything on a wipe. A load that raced with a
+ * change is used but not kept.
+ */
+import { WIPE_KIND } from "./sqlite/sqlite-store.js";
+import type { Store } from "./store.js";
+
+export interface RecordCache<T> {
+  get(key: string, load: () => Promise<T>): Promise<T>;
+  stop(): void;
+}
+
+export function recordCache<T>(store: Store, kind: string, limit = 10_000): RecordCache<T> {
+  const values = new Map<string, T>();
+  let epoch = 0;
+  const stop = store.subscribe((changes) => {
+    for (const c of changes) {
+      if (c.kind === kind) {
+        values.delete(c.key);
+        epoch++;
+      } else if (c.kind === WIPE_KIND) {
+        values.clear();
+        epoch++;
+      }
+    }
+  });
+  return {
+    async get(key, load) {
+      if (values.has(key)) return values.get(key) as T;
+      const before = epoch;
+      const value = await load();
+      if (epoch === before) {
+        if (values.size >= limit) values.clear();
+        values.set(key, value);
+      }
+      return value;
+    },
+    stop,
+  };
+}
