@@ -20,8 +20,8 @@ import type { ReadTx, Store } from "../../src/state/store.js";
 import { startBerth, type TestBerth } from "../helpers/berth.js";
 
 const JOIN = "join-token-for-poll-tests";
-/** A poll that should end on a change is given this long to do so; it would otherwise wait 20 s. */
-const PROMPT_MS = 5000;
+/** A poll that should end on a change is given this long to do so (the server would otherwise wait 20 s); generous, as the machine may be busy. */
+const PROMPT_MS = 12_000;
 
 async function call<T>(
   b: TestBerth,

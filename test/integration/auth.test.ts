@@ -345,7 +345,7 @@ describe("authentication", () => {
         "ECS operation Berth does not implement",
         (t) =>
           signedFetch(t.url, {
-            ...ecsCall("CreateService", { serviceName: "s" }),
+            ...ecsCall("ExecuteCommand", { task: "t", command: "sh", interactive: true }),
             credentials: t.credentials,
           }),
         501,
