@@ -55,6 +55,11 @@ export interface DesiredTask {
   createdAt: number;
   /** Set when the control plane asked the task to stop. */
   stopCode?: string;
+  /**
+   * Epoch ms before which a task asked to stop keeps running (DEACTIVATING): its load balancer
+   * targets are draining.
+   */
+  stopNotBefore?: number;
   stoppedReason?: string;
   /** Changes whenever anything above changes. */
   version: number;

@@ -238,6 +238,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
           createdAt: task.createdAt,
           ...(task.stopCode !== undefined ? { stopCode: task.stopCode } : {}),
           ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+          ...(t.value.stopNotBefore !== undefined ? { stopNotBefore: t.value.stopNotBefore } : {}),
           version: t.version,
         });
       }

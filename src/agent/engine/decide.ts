@@ -48,6 +48,8 @@ export interface ObservedTask {
   pullError?: string;
   containers: ObservedContainer[];
   cleanedUp: boolean;
+  /** The task is stopping but must keep running a while (load balancer targets draining). */
+  draining?: boolean;
 }
 
 export type Action =
@@ -121,6 +123,8 @@ const cannotStart = (reason: string): Action[] => [
 export function decide(t: ObservedTask, now: number): Action[] {
   const all = new Map(t.containers.map((c) => [c.name, c]));
   if (isStopping(t)) {
+    // Load balancer targets drain before the containers are asked to stop.
+    if (t.draining && t.containers.some(isRunning)) return [];
     const actions: Action[] = [];
     for (const c of t.containers) {
       if (!isRunning(c) || c.stopRequested) continue;
@@ -193,11 +197,12 @@ export function decide(t: ObservedTask, now: number): Action[] {
   return actions;
 }
 
-export type KnownStatus = "PENDING" | "RUNNING" | "STOPPING" | "DEPROVISIONING" | "STOPPED";
+export type KnownStatus = "PENDING" | "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED";
 
 /** The task status the agent reports. */
 export function knownStatus(t: ObservedTask): KnownStatus {
   if (isStopping(t)) {
+    if (t.draining && t.containers.some(isRunning)) return "DEACTIVATING";
     if (t.containers.some(isRunning)) return "STOPPING";
     return t.cleanedUp ? "STOPPED" : "DEPROVISIONING";
   }

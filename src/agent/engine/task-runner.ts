@@ -222,6 +222,9 @@ export class TaskRunner {
     for (let guard = 0; guard < 100; guard++) {
       await this.refresh();
       const now = this.host.clock.now();
+      const until = this.spec.stopNotBefore;
+      this.observed.draining = until !== undefined && now < until;
+      if (this.observed.draining) this.recheckAt(until!);
       const actions = decide(this.observed, now);
       const fail = actions.find((a) => a.type === "fail");
       if (fail) {
@@ -241,6 +244,20 @@ export class TaskRunner {
   }
 
   private recheck: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  /** Look again when a drain period ends. */
+  private recheckAt(at: number): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setTimeout(
+      () => {
+        this.drainTimer = undefined;
+        void this.kick();
+      },
+      Math.max(0, at - this.host.clock.now()),
+    );
+    this.drainTimer.unref();
+  }
 
   /** While containers wait on dependencies (or a startTimeout), look again every second. */
   private recheckWhileWaiting(): void {

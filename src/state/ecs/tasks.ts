@@ -42,6 +42,8 @@ export interface TaskRecord {
   cluster: string;
   /** Container instance id (EC2 launch type). */
   instanceId?: string;
+  /** A stopping task keeps running until then (epoch ms) while its load balancer targets drain. */
+  stopNotBefore?: number;
   task: StoredTask;
   tags: Tag[];
 }
