@@ -5,19 +5,35 @@
  * reports what it sees. Stopping the agent never stops a task: containers keep running, and the next
  * agent process adopts them.
  */
+
+import { randomUUID } from "node:crypto";
 import type { Attribute } from "@aws-sdk/client-ecs";
-import type { DesiredTask, PollResponse, RegisterRequest, TaskReport } from "../agentapi/protocol.js";
+import type {
+  CredentialsResponse,
+  DesiredTask,
+  PollResponse,
+  RegisterRequest,
+  TaskReport,
+} from "../agentapi/protocol.js";
 import { DEFAULT_RESERVED_PORTS } from "../domain/ecs/resources.js";
 import { parseTaskCpu, parseTaskMemory } from "../domain/ecs/task-size.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { TaskCgroups } from "./cgroups.js";
+import { credentialsDocument, TaskCredentials } from "./credentials.js";
 import { MetadataServer } from "./endpoints/metadata.js";
-import { LABEL, taskIdOf } from "./engine/container-spec.js";
+import { effectiveContainer, LABEL, taskIdOf } from "./engine/container-spec.js";
 import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
+import {
+  needsSecrets,
+  RESOURCE_INIT,
+  type ResolvedSecrets,
+  resolveSecrets,
+  SecretsError,
+} from "./secrets.js";
 import { AgentApiError, Session } from "./session.js";
 import { type AgentState, StateFile } from "./state-file.js";
 
@@ -85,6 +101,10 @@ export class Agent {
   private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
   private readonly cgroups = new TaskCgroups();
   private readonly pulled = new Set<string>();
+  private readonly credentials: TaskCredentials;
+  /** Task role credentials ids (the secret part of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), both ways. */
+  private readonly credentialIds = new Map<string, string>();
+  private readonly credentialTasks = new Map<string, string>();
   private readonly stoppedAt = new Map<string, number>();
   private digest: string | undefined;
   private lastSweep = 0;
@@ -94,6 +114,10 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     this.session = new Session(opts.controlPlaneUrl);
+    this.credentials = new TaskCredentials(
+      (taskArn, role) => this.session.credentials({ taskArn, role }),
+      opts.clock,
+    );
     this.stateFile = new StateFile(opts.dataDir);
     this.ready = new Promise((r) => {
       this.markReady = r;
@@ -110,7 +134,14 @@ export class Agent {
     await this.register();
     const reg = this.reg!;
     this.bridge = await this.opts.network.prepare(reg.instanceId);
-    this.metadata = new MetadataServer({ view: (arn) => this.runners.get(arn)?.view() }, this.opts.runtime);
+    this.metadata = new MetadataServer(
+      {
+        view: (arn) => this.runners.get(arn)?.view(),
+        credentials: (id, remote) => this.serveCredentials(id, remote),
+        proxyTo: this.opts.controlPlaneUrl,
+      },
+      this.opts.runtime,
+    );
     const addresses = [...new Set([this.bridge.endpointAddress, "127.0.0.1"])];
     const port = await this.metadata.listen(addresses, this.state.endpointPort ?? 0);
     await this.opts.network.route(reg.instanceId, port);
@@ -200,6 +231,11 @@ export class Agent {
       "ecs.capability.docker-plugin.local",
       "ecs.capability.network.container-port-range",
       "ecs.capability.pid-ipc-namespace-sharing",
+      "com.amazonaws.ecs.capability.task-iam-role",
+      "com.amazonaws.ecs.capability.task-iam-role-network-host",
+      "ecs.capability.secrets.ssm.environment-variables",
+      "ecs.capability.secrets.asm.environment-variables",
+      "ecs.capability.private-registry-authentication.secretsmanager",
     ];
     const attributes: Attribute[] = [
       ...capabilities.map((name) => ({ name })),
@@ -270,7 +306,85 @@ export class Agent {
       const task = c.labels[LABEL.taskArn];
       const name = c.labels[LABEL.container];
       if (token && task && name) this.metadata!.adopt(token, task, name);
+      const credentialsId = c.labels[LABEL.credentialsId];
+      if (credentialsId && task) {
+        this.credentialIds.set(task, credentialsId);
+        this.credentialTasks.set(credentialsId, task);
+      }
     }
+  }
+
+  /** The task role credentials for `id`, served only to a container of the task it belongs to. */
+  private async serveCredentials(id: string, remote: string): Promise<{ status: number; body: unknown }> {
+    const taskArn = this.credentialTasks.get(id);
+    const view = taskArn ? this.runners.get(taskArn)?.view() : undefined;
+    if (!taskArn || !view) return { status: 404, body: { message: "Credentials not found" } };
+    const mode = view.spec.taskDefinition.networkMode ?? "bridge";
+    const addresses = new Set(
+      view.containers.flatMap((c) => Object.values(c.state?.networks ?? {}).map((n) => n.ipAddress)),
+    );
+    const local = remote === "127.0.0.1" || remote === "::1";
+    if (!(mode === "host" ? local : addresses.has(remote))) {
+      return { status: 403, body: { message: "These credentials belong to another task." } };
+    }
+    try {
+      return { status: 200, body: credentialsDocument(await this.credentials.get(taskArn, "task")) };
+    } catch (err) {
+      this.opts.log.warn("task role credentials unavailable", {
+        task: taskArn,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return { status: 500, body: { message: "Unable to get credentials for the task role." } };
+    }
+  }
+
+  /** Variables a container gets from the agent: the task role's credentials URI and the AWS endpoint. */
+  private agentEnv(
+    task: DesiredTask,
+    mode: string,
+  ): { env: Record<string, string>; labels: Record<string, string> } {
+    const env: Record<string, string> = {};
+    const labels: Record<string, string> = {};
+    if (mode !== "none")
+      env.AWS_ENDPOINT_URL = mode === "host" ? this.opts.controlPlaneUrl : `http://${ENDPOINT_ADDRESS}`;
+    if (task.overrides.taskRoleArn ?? task.taskDefinition.taskRoleArn) {
+      let id = this.credentialIds.get(task.taskArn);
+      if (!id) {
+        id = randomUUID();
+        this.credentialIds.set(task.taskArn, id);
+        this.credentialTasks.set(id, task.taskArn);
+      }
+      labels[LABEL.credentialsId] = id;
+      if (mode === "host")
+        env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${this.metadata!.port}/v2/credentials/${id}`;
+      else env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = `/v2/credentials/${id}`;
+    }
+    return { env, labels };
+  }
+
+  /** Secrets and registry credentials of a task, resolved with its execution role through the AWS APIs. */
+  private async resolveTaskSecrets(task: DesiredTask): Promise<ResolvedSecrets | undefined> {
+    const defs = task.taskDefinition.containerDefinitions.map((d) => effectiveContainer(d, task.overrides));
+    if (!needsSecrets(defs)) return undefined;
+    if (!(task.overrides.executionRoleArn ?? task.taskDefinition.executionRoleArn)) {
+      throw new SecretsError(
+        `${RESOURCE_INIT} the task uses secrets or repositoryCredentials but has no executionRoleArn`,
+      );
+    }
+    let credentials: CredentialsResponse;
+    try {
+      credentials = await this.credentials.get(task.taskArn, "execution");
+    } catch (err) {
+      throw new SecretsError(
+        `${RESOURCE_INIT} unable to assume the task execution role: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    return resolveSecrets({
+      endpoint: this.opts.controlPlaneUrl,
+      region: this.opts.region,
+      credentials,
+      containers: defs,
+    });
   }
 
   private async pollLoop(): Promise<void> {
@@ -342,6 +456,8 @@ export class Agent {
         if (this.opts.cgroups !== false) await this.cgroups.remove(taskIdOf(task.taskArn));
       },
       containerStarted: (task, def, id) => this.shipper?.follow(task, def, id),
+      agentEnv: (task, mode) => this.agentEnv(task, mode),
+      resolveSecrets: (task) => this.resolveTaskSecrets(task),
       report: (r) => this.queueReport(r),
     };
   }
@@ -387,6 +503,10 @@ export class Agent {
     }
     await runner.removeAll().catch(() => undefined);
     this.metadata?.forget(runner.taskArn);
+    this.credentials.forget(runner.taskArn);
+    const id = this.credentialIds.get(runner.taskArn);
+    if (id) this.credentialTasks.delete(id);
+    this.credentialIds.delete(runner.taskArn);
   }
 
   private async adoptable(): Promise<Map<string, ContainerState[]>> {

@@ -1,5 +1,7 @@
 /** The agent's client for the agent API (see src/agentapi/protocol.ts). */
 import type {
+  CredentialsRequest,
+  CredentialsResponse,
   LogsRequest,
   PollRequest,
   PollResponse,
@@ -20,19 +22,19 @@ export class AgentApiError extends Error {
 }
 
 export class Session {
-  private credentials: { containerInstanceArn: string; instanceToken: string } | undefined;
+  private auth: { containerInstanceArn: string; instanceToken: string } | undefined;
 
   constructor(private readonly baseUrl: string) {}
 
   setCredentials(c: { containerInstanceArn: string; instanceToken: string }): void {
-    this.credentials = c;
+    this.auth = c;
   }
 
   private async call<T>(op: string, body: unknown, timeoutMs: number): Promise<T> {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (this.credentials) {
-      headers.authorization = `Bearer ${this.credentials.instanceToken}`;
-      headers["x-berth-instance"] = this.credentials.containerInstanceArn;
+    if (this.auth) {
+      headers.authorization = `Bearer ${this.auth.instanceToken}`;
+      headers["x-berth-instance"] = this.auth.containerInstanceArn;
     }
     const res = await fetch(new URL(`${AGENT_API_PREFIX}${op}`, this.baseUrl), {
       method: "POST",
@@ -63,6 +65,10 @@ export class Session {
 
   report(req: ReportRequest): Promise<{ accepted: number }> {
     return this.call("report", req, 15_000);
+  }
+
+  credentials(req: CredentialsRequest): Promise<CredentialsResponse> {
+    return this.call("credentials", req, 15_000);
   }
 
   logs(req: LogsRequest): Promise<unknown> {

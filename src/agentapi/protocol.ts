@@ -6,6 +6,7 @@
  *   POST poll      long-poll for the instance's desired tasks; returns at once when they changed
  *   POST report    actual state of tasks and containers, as the agent knows it
  *   POST logs      container output for CloudWatch Logs (awslogs)
+ *   POST credentials  a task's role or execution role credentials (the task must be on the instance)
  *
  * Every call but register carries `authorization: Bearer <instance token>`.
  */
@@ -113,6 +114,21 @@ export interface TaskReport {
 
 export interface ReportRequest {
   tasks: TaskReport[];
+}
+
+/** Credentials for a task's role or execution role. */
+export interface CredentialsRequest {
+  taskArn: string;
+  role: "task" | "execution";
+}
+
+export interface CredentialsResponse {
+  roleArn: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch ms. */
+  expiration: number;
 }
 
 export interface LogBatch {

@@ -11,6 +11,7 @@ import { clusterArn as makeClusterArn } from "../domain/ecs/arns.js";
 import { applyReport } from "../domain/ecs/task.js";
 import { readBody } from "../gateway/body.js";
 import type { PathRoute } from "../gateway/gateway.js";
+import { type TaskCredentialIssuer, TaskRoleError } from "../identity/task-roles.js";
 import type { Clock } from "../lib/clock.js";
 import { hexId } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
@@ -21,6 +22,8 @@ import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
 import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
 import type { Store, StoredRecord } from "../state/store.js";
 import type {
+  CredentialsRequest,
+  CredentialsResponse,
   DesiredTask,
   LogBatch,
   LogsRequest,
@@ -46,6 +49,8 @@ export interface AgentApiOptions {
   logs: LogSink;
   /** Longest a poll waits for a change. */
   maxPollMs?: number;
+  /** Issues task role credentials; without it the credentials call answers 501. */
+  credentials?: TaskCredentialIssuer;
 }
 
 class HttpError extends Error {
@@ -317,6 +322,40 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return { accepted };
   }
 
+  async function credentials(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    body: CredentialsRequest,
+  ): Promise<CredentialsResponse> {
+    if (!opts.credentials) throw new HttpError(501, "this control plane issues no task credentials");
+    const id = body.taskArn?.slice(body.taskArn.lastIndexOf("/") + 1);
+    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
+    if (!task || task.value.instanceId !== inst.value.id)
+      throw new HttpError(404, "no such task on this container instance");
+    const td = await store.read((tx) =>
+      getTaskDefinitionByArn(tx, region, task.value.task.taskDefinitionArn),
+    );
+    const o = task.value.task.overrides;
+    const roleArn =
+      body.role === "execution"
+        ? (o.executionRoleArn ?? td?.value.td.executionRoleArn)
+        : (o.taskRoleArn ?? td?.value.td.taskRoleArn);
+    if (!roleArn) throw new HttpError(404, `the task has no ${body.role} role`);
+    try {
+      const c = await opts.credentials.issue(opts.accountId, roleArn, id!, clock.now());
+      return {
+        roleArn,
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+        expiration: c.expiresAt,
+      };
+    } catch (err) {
+      if (err instanceof TaskRoleError) throw new HttpError(403, err.message);
+      throw err;
+    }
+  }
+
   return {
     prefix: AGENT_API_PREFIX,
     close: unsubscribe,
@@ -341,6 +380,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         const region = locate(inst.value.arn)!.region;
         if (op === "poll") reply(res, 200, await poll(inst, region, body as PollRequest, req));
         else if (op === "report") reply(res, 200, await report(inst, region, body as ReportRequest));
+        else if (op === "credentials")
+          reply(res, 200, await credentials(inst, region, body as CredentialsRequest));
         else if (op === "logs") {
           await opts.logs.put(region, (body as LogsRequest).batches ?? []);
           reply(res, 200, { ok: true });

@@ -6,6 +6,7 @@ import type { PlacementNode } from "../domain/ecs/placement-engine.js";
 import { type ResourceNeeds, remaining, taskNeeds } from "../domain/ecs/resources.js";
 import type { StoredTaskDefinition } from "../domain/ecs/task-definition.js";
 import { holdsResources } from "../domain/ecs/task-status.js";
+import { taskRoleProblem } from "../identity/task-roles.js";
 import {
   type ContainerInstanceRecord,
   isConnected,
@@ -25,6 +26,11 @@ export interface ClusterSnapshot {
   services: StoredRecord<ServiceRecord>[];
   /** Every task definition a task or a service deployment of the snapshot uses, by ARN. */
   taskDefinitions: Map<string, StoredTaskDefinition>;
+  /**
+   * Why tasks of a service deployment's task definition cannot start (a role that does not exist
+   * or does not trust ECS), by task definition ARN; absent when they can.
+   */
+  roleProblems?: Map<string, string>;
   /** The store's sequence number when the snapshot was read. */
   seq: number;
 }
@@ -49,7 +55,14 @@ export async function readClusterSnapshot(
     const td = await getTaskDefinitionByArn(tx, region, arn);
     if (td) taskDefinitions.set(arn, td.value.td);
   }
-  return { region, cluster, now, instances, tasks, services, taskDefinitions, seq };
+  const roleProblems = new Map<string, string>();
+  for (const arn of new Set(services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition)))) {
+    const td = taskDefinitions.get(arn);
+    const accountId = arn.split(":")[4] ?? "";
+    const problem = td ? await taskRoleProblem(tx, accountId, td) : undefined;
+    if (problem) roleProblems.set(arn, problem);
+  }
+  return { region, cluster, now, instances, tasks, services, taskDefinitions, roleProblems, seq };
 }
 
 /** What a task of the snapshot reserves (zero when its task definition is gone). */

@@ -20,6 +20,7 @@ import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { iamAccessKeys } from "../identity/access-keys.js";
 import { chainIdentity, rootIdentity } from "../identity/identity.js";
 import { aesGcmSealer, fileKey } from "../identity/sealer.js";
+import { taskCredentialIssuer } from "../identity/task-roles.js";
 import { temporaryCredentials } from "../identity/temporary.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
@@ -160,6 +161,7 @@ export function build(opts: BuildOptions): Berth {
     accountId: config.accountId,
     joinToken,
     logs,
+    credentials: taskCredentialIssuer({ store: theStore, sealer }),
   });
   components.push({ name: "agent-api", stop: async () => agentRoute.close() });
   components.push(

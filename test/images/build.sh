@@ -6,12 +6,14 @@
 #   berth-test/crasher        prints a line, waits $CRASH_AFTER seconds (default 1), exits $EXIT_CODE (default 3)
 #   berth-test/flipper        healthy (file /tmp/healthy) for $HEALTHY_FOR seconds, then unhealthy
 #   berth-test/ignore-term    ignores SIGTERM; only SIGKILL ends it
+#   berth-test/node           busybox plus this machine's node binary and the libraries it links, so a
+#                             test can run the AWS SDK inside a task (node_modules bind-mounted)
 # Rebuilds only when this script changes (the images carry its hash as a label).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 docker=/usr/bin/docker
 hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
-if [[ "$($docker image inspect -f '{{index .Config.Labels "berth.test-images"}}' berth-test/ignore-term:latest 2>/dev/null || true)" == "$hash" ]]; then
+if [[ "$($docker image inspect -f '{{index .Config.Labels "berth.test-images"}}' berth-test/node:latest 2>/dev/null || true)" == "$hash" ]]; then
   exit 0
 fi
 echo "setup: building test images (berth-test/*) from busybox-static" >&2
@@ -36,3 +38,16 @@ build http '"echo ok > /www/health; hostname > /www/index.html; env > /www/env; 
 build crasher '"echo crashing in ${CRASH_AFTER:-1}s; sleep ${CRASH_AFTER:-1}; echo exiting ${EXIT_CODE:-3} >&2; exit ${EXIT_CODE:-3}"'
 build flipper '"touch /tmp/healthy; echo healthy; sleep ${HEALTHY_FOR:-2}; rm -f /tmp/healthy; echo unhealthy; exec sleep 3600"'
 build ignore-term '"trap \"echo got SIGTERM, ignoring\" TERM; echo started; while true; do sleep 1; done"'
+
+# The node image gets its own build context: the binary is large.
+nctx="$(mktemp -d)"
+trap 'rm -rf "$ctx" "$nctx"' EXIT
+node_bin="$(readlink -f "$(command -v node)")"
+mkdir -p "$nctx/root/usr/local/bin"
+cp "$node_bin" "$nctx/root/usr/local/bin/node"
+for lib in $(ldd "$node_bin" | awk '/=>/ { print $3 } /^[ \t]*\/lib/ { print $1 }'); do
+  mkdir -p "$nctx/root$(dirname "$lib")"
+  cp -L "$lib" "$nctx/root$lib"
+done
+printf 'FROM berth-test/busybox:latest\nCOPY root/ /\nCMD ["node"]\n' > "$nctx/Dockerfile"
+$docker build -q --label "berth.test-images=$hash" -t berth-test/node:latest "$nctx" >/dev/null

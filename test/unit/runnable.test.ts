@@ -130,14 +130,6 @@ describe("unsupportedForRun", () => {
       want: "container 'app': resourceRequirements (GPU, accelerators) are not supported",
     },
     {
-      td: td({}, { repositoryCredentials: { credentialsParameter: "arn" } }),
-      want: "container 'app': repositoryCredentials are not supported yet",
-    },
-    {
-      td: td({}, { secrets: [{ name: "A", valueFrom: "arn" }] }),
-      want: "container 'app': secrets are not supported yet",
-    },
-    {
       td: td({}, { logConfiguration: { logDriver: "syslog" } }),
       want: "container 'app': log driver 'syslog' is not supported; use awslogs or json-file",
     },
@@ -184,7 +176,7 @@ describe("unsupportedForRun", () => {
 
   it("names the first container that cannot run", () => {
     const t = td();
-    t.containerDefinitions.push({ name: "second", image: "x", secrets: [{ name: "A", valueFrom: "b" }] });
-    assert.equal(unsupportedForRun(t), "container 'second': secrets are not supported yet");
+    t.containerDefinitions.push({ name: "second", image: "x", credentialSpecs: ["x"] });
+    assert.equal(unsupportedForRun(t), "container 'second': credentialSpecs are not supported");
   });
 });

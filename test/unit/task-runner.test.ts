@@ -123,6 +123,8 @@ function harness(opts: { pullBehavior?: PullBehavior; registry?: string[]; local
     }),
     taskCgroup: async () => undefined,
     removeTaskCgroup: async () => {},
+    agentEnv: () => ({ env: {}, labels: {} }),
+    resolveSecrets: async () => undefined,
     containerStarted: (_task, def) => started.push(def.name!),
     report: (r) => reports.push(structuredClone(r)),
   };

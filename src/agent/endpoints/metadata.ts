@@ -10,7 +10,13 @@
  * (and the same under /v3/)
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContainerDefinition } from "@aws-sdk/client-ecs";
 import { parseTaskCpu, parseTaskMemory } from "../../domain/ecs/task-size.js";
@@ -20,6 +26,13 @@ import type { ContainerRuntime } from "../runtime/runtime.js";
 export interface MetadataSource {
   /** The runner view of a task, if the agent runs it. */
   view(taskArn: string): RunnerView | undefined;
+  /**
+   * The credentials document for a task-role credentials id, if the caller at `remoteAddress` is a
+   * container of that task (one task never reads another's credentials).
+   */
+  credentials?(id: string, remoteAddress: string): Promise<{ status: number; body: unknown }>;
+  /** Where other requests go: the control plane, for AWS API calls made from tasks. */
+  proxyTo?: string;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -68,7 +81,15 @@ export class MetadataServer {
     const tryListen = (address: string, port: number) =>
       new Promise<Server>((resolve, reject) => {
         const s = createServer((req, res) => {
-          void this.handle(req.url ?? "/").then(
+          const path = (req.url ?? "/").split("?")[0]!;
+          if (!path.startsWith("/v3/") && !path.startsWith("/v4/") && !path.startsWith("/v2/credentials/")) {
+            this.proxy(req, res);
+            return;
+          }
+          const answer = path.startsWith("/v2/credentials/")
+            ? this.credentials(path.slice("/v2/credentials/".length), req.socket.remoteAddress ?? "")
+            : this.handle(req.url ?? "/");
+          void answer.then(
             ({ status, body }) => {
               const text = JSON.stringify(body);
               res.writeHead(status, {
@@ -115,6 +136,34 @@ export class MetadataServer {
       ),
     );
     this.servers.length = 0;
+  }
+
+  private async credentials(id: string, remoteAddress: string): Promise<{ status: number; body: unknown }> {
+    if (!this.source.credentials || !/^[A-Za-z0-9-]{1,100}$/.test(id))
+      return { status: 404, body: { error: "not found" } };
+    return this.source.credentials(id, remoteAddress.replace(/^::ffff:/, ""));
+  }
+
+  /** Pass an AWS API call from a task through to the control plane, Host header and all (SigV4 signed it). */
+  private proxy(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.source.proxyTo) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const target = new URL(this.source.proxyTo);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
   }
 
   private async handle(url: string): Promise<{ status: number; body: unknown }> {

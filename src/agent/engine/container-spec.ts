@@ -16,6 +16,8 @@ export const LABEL = {
   revision: "com.amazonaws.ecs.task-definition-version",
   /** The container's metadata endpoint token, so a restarted agent can serve it again. */
   metadataToken: "berth.metadata-token",
+  /** The task's credentials id (task role), likewise. */
+  credentialsId: "berth.credentials-id",
   /** Marks volumes the agent created for one task. */
   taskVolume: "berth.task-volume",
 } as const;
@@ -59,6 +61,10 @@ export interface SpecContext {
   metadataV3: string;
   metadataV4: string;
   metadataToken: string;
+  /** More environment: resolved secrets, task role credentials variables. */
+  extraEnv?: Record<string, string>;
+  /** More labels the agent needs back after a restart (credentials id). */
+  extraLabels?: Record<string, string>;
   /** Docker names of the task's other containers, by ECS container name. */
   names: ReadonlyMap<string, string>;
   /** The cgroup parent that carries the task-level limits, if any. */
@@ -105,6 +111,8 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
         : undefined;
   const env: Record<string, string> = {};
   for (const e of def.environment ?? []) env[e.name!] = e.value ?? "";
+  // Secrets (resolved at start) and the agent's own variables (credentials, endpoint) come after.
+  Object.assign(env, ctx.extraEnv ?? {});
   Object.assign(env, {
     ECS_CONTAINER_METADATA_URI: ctx.metadataV3,
     ECS_CONTAINER_METADATA_URI_V4: ctx.metadataV4,
@@ -144,6 +152,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     [LABEL.family]: td.family,
     [LABEL.revision]: String(td.revision),
     [LABEL.metadataToken]: ctx.metadataToken,
+    ...(ctx.extraLabels ?? {}),
   };
   return {
     name: ctx.names.get(def.name!)!,

@@ -9,6 +9,16 @@ import type { Clock } from "../../lib/clock.js";
 import type { Logger } from "../../lib/log.js";
 import type { ContainerRuntime, ContainerState } from "../runtime/runtime.js";
 import { RuntimeError } from "../runtime/runtime.js";
+import { RESOURCE_INIT, type ResolvedSecrets, SecretsError } from "../secrets.js";
+
+/** The registry host of an image reference (docker.io when it names none). */
+export function registryHost(image: string): string {
+  const first = image.split("/")[0]!;
+  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io";
+}
+
 import {
   containerSpec,
   dockerName,
@@ -59,6 +69,16 @@ export interface RunnerHost {
     container: string,
     networkMode: string,
   ): { v3: string; v4: string; token: string };
+  /**
+   * Variables (and labels) a container of the task gets from the agent: the task role's credentials
+   * URI, the endpoint for AWS calls.
+   */
+  agentEnv(
+    task: DesiredTask,
+    networkMode: string,
+  ): { env: Record<string, string>; labels: Record<string, string> };
+  /** Resolve the task's secrets and registry credentials (execution role); undefined when it has none. */
+  resolveSecrets(task: DesiredTask): Promise<ResolvedSecrets | undefined>;
   /** Create the task's cgroup parent with its task-level limits; undefined when it has none. */
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
@@ -244,6 +264,8 @@ export class TaskRunner {
   }
 
   private recheck: NodeJS.Timeout | undefined;
+  /** Resolved secrets, held in memory only until the containers exist. */
+  private secrets: ResolvedSecrets | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
 
   /** Look again when a drain period ends. */
@@ -300,6 +322,15 @@ export class TaskRunner {
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
           const urls = this.host.metadataUrls(this.spec, a.name, mode);
+          const agentEnv = this.host.agentEnv(this.spec, mode);
+          // A container's own AWS_ENDPOINT_URL wins over the agent's default.
+          if (
+            effectiveContainer(def, this.spec.overrides).environment?.some(
+              (e) => e.name === "AWS_ENDPOINT_URL",
+            )
+          ) {
+            delete agentEnv.env.AWS_ENDPOINT_URL;
+          }
           const ctx: SpecContext = {
             task: this.spec,
             instanceId: this.host.instanceId,
@@ -310,6 +341,8 @@ export class TaskRunner {
             metadataV3: urls.v3,
             metadataV4: urls.v4,
             metadataToken: urls.token,
+            extraEnv: { ...(this.secrets?.env.get(a.name) ?? {}), ...agentEnv.env },
+            extraLabels: agentEnv.labels,
             names: this.names(),
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
           };
@@ -366,13 +399,28 @@ export class TaskRunner {
     const { runtime, clock, pullBehavior, pulled } = this.host;
     this.observed.images = "pulling";
     this.times.pullStartedAt ??= clock.now();
-    const images = [...new Set(this.spec.taskDefinition.containerDefinitions.map((d) => d.image!))];
+    // Secrets and private registry credentials come first, with the execution role.
+    try {
+      this.secrets = await this.host.resolveSecrets(this.spec);
+    } catch (err) {
+      this.observed.images = "failed";
+      this.observed.pullError =
+        err instanceof SecretsError
+          ? err.message
+          : `${RESOURCE_INIT} ${err instanceof Error ? err.message : String(err)}`;
+      this.times.pullStoppedAt ??= clock.now();
+      return;
+    }
+    const defs = this.spec.taskDefinition.containerDefinitions;
+    const images = [...new Set(defs.map((d) => d.image!))];
     for (const image of images) {
       const cached = await runtime.hasImage(image);
       if (pullBehavior === "prefer-cached" && cached) continue;
       if (pullBehavior === "once" && pulled.has(image) && cached) continue;
+      const owner = defs.find((d) => d.image === image && this.secrets?.registry.has(d.name!));
+      const creds = owner ? this.secrets!.registry.get(owner.name!) : undefined;
       try {
-        await runtime.pullImage(image);
+        await runtime.pullImage(image, creds ? { ...creds, serveraddress: registryHost(image) } : undefined);
         pulled.add(image);
       } catch (err) {
         const msg = err instanceof RuntimeError || err instanceof Error ? err.message : String(err);

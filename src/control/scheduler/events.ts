@@ -17,6 +17,8 @@ export const msg = {
     `(service ${service}) (task ${taskId}) failed container health checks.`,
   throttled: (service: string) =>
     `(service ${service}) is unable to consistently start tasks successfully. ${MORE}`,
+  launchFailed: (service: string, error: string) =>
+    `service ${service} failed to launch a task with (error ${error}).`,
   noInstances: (service: string) =>
     `(service ${service}) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. ${MORE}`,
   unplaceable: (service: string, instanceId: string, reason: string) =>

@@ -242,6 +242,11 @@ class ServicePass {
   private launch(d: DeploymentRecord, count: number, only?: PlacementNode[]): number {
     const td = this.td(d.taskDefinition);
     if (!td) return 0;
+    const roleProblem = this.input.snapshot.roleProblems?.get(d.taskDefinition);
+    if (roleProblem) {
+      this.warnOnce(msg.launchFailed(this.name, roleProblem));
+      return 0;
+    }
     const svc = this.next;
     const tdConstraints = parseSafe(() => parseConstraints(td.placementConstraints)) ?? [];
     const svcConstraints =

@@ -42,8 +42,6 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
     if ((c.credentialSpecs ?? []).length > 0) return `${where}: credentialSpecs are not supported`;
     if ((c.resourceRequirements ?? []).length > 0)
       return `${where}: resourceRequirements (GPU, accelerators) are not supported`;
-    if (c.repositoryCredentials) return `${where}: repositoryCredentials are not supported yet`;
-    if ((c.secrets ?? []).length > 0) return `${where}: secrets are not supported yet`;
     if (c.logConfiguration && !HONOURED_LOG_DRIVERS.has(c.logConfiguration.logDriver ?? "")) {
       return `${where}: log driver '${c.logConfiguration.logDriver}' is not supported; use awslogs or json-file`;
     }

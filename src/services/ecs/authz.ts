@@ -10,9 +10,10 @@
  */
 import type { Tag } from "@aws-sdk/client-ecs";
 import { clusterArn, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
+import { ECS_TASKS_PRINCIPAL } from "../../identity/task-roles.js";
 import { clusterKey, getCluster } from "../../state/ecs/clusters.js";
 import { K } from "../../state/ecs/kinds.js";
-import { latestActiveTaskDefinition } from "../../state/ecs/task-definitions.js";
+import { getTaskDefinitionByArn, latestActiveTaskDefinition } from "../../state/ecs/task-definitions.js";
 import { recordCache } from "../../state/record-cache.js";
 import type { Store } from "../../state/store.js";
 import type { AuthzCheck, AuthzInfo, AuthzResolver, ServiceAuthorization } from "../service.js";
@@ -80,20 +81,35 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
         (id): AuthzCheck => ({ resource: inClusterRef(info, type, input.cluster, id), context }),
       );
     };
+  /** The task definition ARN a family, family:revision or ARN names (a family: its latest active revision). */
+  const taskDefinitionRef = async (info: AuthzInfo, value: unknown): Promise<string> => {
+    const ref = String(value ?? "");
+    if (ref.startsWith("arn:")) return ref;
+    const colon = ref.lastIndexOf(":");
+    if (colon > 0) return taskDefinitionArn(scopeOf(info), ref.slice(0, colon), Number(ref.slice(colon + 1)));
+    const latest = await store.read((tx) => latestActiveTaskDefinition(tx, info.region, ref));
+    return (
+      latest?.value.td.taskDefinitionArn ??
+      `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${ref}:*`
+    );
+  };
+  /** Launching a task hands its roles to ECS: iam:PassRole on each, as ECS checks it. */
+  const passRoles = async (info: AuthzInfo, tdArn: string, overrides: unknown): Promise<AuthzCheck[]> => {
+    const o = (overrides ?? {}) as { taskRoleArn?: unknown; executionRoleArn?: unknown };
+    const td = tdArn.endsWith(":*")
+      ? undefined
+      : (await store.read((tx) => getTaskDefinitionByArn(tx, info.region, tdArn)))?.value.td;
+    const roles = [o.taskRoleArn ?? td?.taskRoleArn, o.executionRoleArn ?? td?.executionRoleArn];
+    return [...new Set(roles.filter((r): r is string => typeof r === "string" && r !== ""))].map(
+      (resource) => ({
+        action: "iam:PassRole",
+        resource,
+        context: { "iam:PassedToService": ECS_TASKS_PRINCIPAL },
+      }),
+    );
+  };
   const launch: AuthzResolver<Input> = async (input, info) => {
-    const ref = String(input.taskDefinition ?? "");
-    let resource = ref;
-    if (!ref.startsWith("arn:")) {
-      const colon = ref.lastIndexOf(":");
-      if (colon > 0)
-        resource = taskDefinitionArn(scopeOf(info), ref.slice(0, colon), Number(ref.slice(colon + 1)));
-      else {
-        const latest = await store.read((tx) => latestActiveTaskDefinition(tx, info.region, ref));
-        resource =
-          latest?.value.td.taskDefinitionArn ??
-          `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${ref}:*`;
-      }
-    }
+    const resource = await taskDefinitionRef(info, input.taskDefinition);
     const context: Record<string, string | string[]> = {
       "ecs:cluster": clusterRef(info, input.cluster),
       ...requestTags(input.tags),
@@ -103,7 +119,21 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
         inClusterRef(info, "container-instance", input.cluster, id),
       );
     }
-    return [{ resource, context }];
+    return [{ resource, context }, ...(await passRoles(info, resource, input.overrides))];
+  };
+  /** CreateService and UpdateService: their own action, and iam:PassRole on the task definition's roles. */
+  const serviceLaunch: AuthzResolver<Input> = async (input, info) => {
+    const clusterArnOf = clusterRef(info, input.cluster);
+    const name = String(input.serviceName ?? input.service ?? "");
+    const resource = name.startsWith("arn:")
+      ? name
+      : `arn:aws:ecs:${info.region}:${info.accountId}:service/${nameOf(clusterArnOf)}/${name}`;
+    const own: AuthzCheck = {
+      resource,
+      context: { "ecs:cluster": clusterArnOf, ...requestTags(input.tags) },
+    };
+    if (input.taskDefinition === undefined) return [own];
+    return [own, ...(await passRoles(info, await taskDefinitionRef(info, input.taskDefinition), undefined))];
   };
   const anyInCluster: AuthzResolver<Input> = (input, info) => [
     { resource: "*", context: { "ecs:cluster": clusterRef(info, input.cluster) } },
@@ -143,6 +173,8 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
     RegisterTaskDefinition: (input) => [{ resource: "*", context: requestTags(input.tags) }],
     DeleteTaskDefinitions: deleteTaskDefinitions,
     RunTask: launch,
+    CreateService: serviceLaunch,
+    UpdateService: serviceLaunch,
     StartTask: launch,
     StopTask: inCluster("task", "task"),
     DescribeTasks: inCluster("task", "tasks"),

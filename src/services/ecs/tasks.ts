@@ -26,6 +26,7 @@ import { newTask, renderTask, requestStop } from "../../domain/ecs/task.js";
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import { parseTaskCpu, parseTaskMemory } from "../../domain/ecs/task-size.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { taskRoleProblem } from "../../identity/task-roles.js";
 import { hexId, uuid } from "../../lib/ids.js";
 import { type ClusterRecord, getCluster } from "../../state/ecs/clusters.js";
 import { getInstance } from "../../state/ecs/container-instances.js";
@@ -94,6 +95,20 @@ function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined
   if ((o.inferenceAcceleratorOverrides ?? []).length > 0)
     throw invalid("Berth does not support inference accelerators.");
   if (o.ephemeralStorage) throw invalid("ephemeralStorage overrides apply to Fargate tasks only.");
+}
+
+/** ECS refuses to launch a task whose task or execution role it could not assume. */
+async function assumableRoles(
+  tx: ReadTx,
+  ctx: RequestContext,
+  td: StoredTaskDefinition,
+  o: TaskOverride | undefined,
+): Promise<void> {
+  const problem = await taskRoleProblem(tx, ctx.accountId, {
+    taskRoleArn: o?.taskRoleArn ?? td.taskRoleArn,
+    executionRoleArn: o?.executionRoleArn ?? td.executionRoleArn,
+  });
+  if (problem) throw new AwsError(Errors.EcsClient, problem);
 }
 
 interface LaunchInput {
@@ -228,6 +243,7 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
+      await assumableRoles(tx, ctx, td, input.overrides);
       const snap = await readClusterSnapshot(tx, ctx.region, cluster.name, ctx.now);
       const nodes = placementNodes(snap, opts.agentTimeoutMs);
       if (nodes.length === 0) throw invalid("No Container Instances were found in your cluster.");
@@ -266,6 +282,7 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
+      await assumableRoles(tx, ctx, td, input.overrides);
       const needs = taskNeeds(td, input.overrides);
       const failures: Failure[] = [];
       const chosen: string[] = [];
