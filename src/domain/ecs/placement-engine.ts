@@ -92,49 +92,63 @@ function spreadValue(n: PlacementNode, field: string): string {
 
 export function place(nodes: readonly PlacementNode[], ask: PlacementAsk): PlacementResult {
   const rejected = new Map<string, string>();
-  const eligible: PlacementNode[] = [];
+  const inOrder: PlacementNode[] = [];
   for (const n of nodes) {
     const why = staticRejection(n, ask);
     if (why) rejected.set(n.arn, why);
-    else eligible.push(n);
+    else inOrder.push(n);
   }
+  // Scanned by id, so that on a tie the first candidate seen (the lowest id) wins.
+  const eligible = [...inOrder].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const count = eligible.length;
+  const needs = ask.needs;
   const distinct = ask.constraints.some((c) => c.type === "distinctInstance");
   const strategies = ask.strategies;
   const k = strategies.length;
-  // Per spread strategy: the node's bucket and the group's task count per bucket.
-  const buckets: (string[] | undefined)[] = [];
-  const bucketCounts: (Map<string, number> | undefined)[] = [];
-  for (const s of strategies) {
-    if (s.type !== "spread") {
-      buckets.push(undefined);
-      bucketCounts.push(undefined);
+  // Per node: the group's tasks on it. Per spread strategy: the node's bucket and each bucket's count.
+  const groupCount = new Int32Array(count);
+  for (let i = 0; i < count; i++) groupCount[i] = eligible[i]!.groupCounts.get(ask.group) ?? 0;
+  const bucketOf: (Int32Array | undefined)[] = [];
+  const bucketCount: (Float64Array | undefined)[] = [];
+  for (const st of strategies) {
+    if (st.type !== "spread") {
+      bucketOf.push(undefined);
+      bucketCount.push(undefined);
       continue;
     }
-    const b = eligible.map((n) => spreadValue(n, s.field));
-    const counts = new Map<string, number>();
-    for (let i = 0; i < eligible.length; i++) {
-      counts.set(b[i]!, (counts.get(b[i]!) ?? 0) + (eligible[i]!.groupCounts.get(ask.group) ?? 0));
+    const index = new Map<string, number>();
+    const of = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = spreadValue(eligible[i]!, st.field);
+      let b = index.get(v);
+      if (b === undefined) {
+        b = index.size;
+        index.set(v, b);
+      }
+      of[i] = b;
     }
-    buckets.push(b);
-    bucketCounts.push(counts);
+    const counts = new Float64Array(index.size);
+    for (let i = 0; i < count; i++) counts[of[i]!]! += groupCount[i]!;
+    bucketOf.push(of);
+    bucketCount.push(counts);
   }
+  const hasPorts = needs.tcpPorts.length > 0 || needs.udpPorts.length > 0;
+  const fits = (n: PlacementNode, i: number) =>
+    !(distinct && groupCount[i]! > 0) &&
+    needs.cpu <= n.remaining.cpu &&
+    needs.memory <= n.remaining.memory &&
+    !(hasPorts && shortfall(n.remaining, needs));
   const best = new Float64Array(k);
   const cur = new Float64Array(k);
   const placed: string[] = [];
-  let lastFailures = new Map<string, string>();
   for (let t = 0; t < ask.count; t++) {
     let bestIndex = -1;
-    const failures = new Map<string, string>();
-    for (let i = 0; i < eligible.length; i++) {
+    for (let i = 0; i < count; i++) {
       const n = eligible[i]!;
-      if (distinct && (n.groupCounts.get(ask.group) ?? 0) > 0) {
-        failures.set(n.arn, "DistinctInstance placement constraint unsatisfied.");
-        continue;
-      }
-      const short = shortfall(n.remaining, ask.needs);
-      if (short) {
-        failures.set(n.arn, short);
-        continue;
+      if (!fits(n, i)) continue;
+      if (k === 0) {
+        bestIndex = i;
+        break;
       }
       for (let s = 0; s < k; s++) {
         const st = strategies[s]!;
@@ -144,45 +158,43 @@ export function place(nodes: readonly PlacementNode[], ask: PlacementAsk): Place
               ? n.remaining.cpu
               : n.remaining.memory
             : st.type === "spread"
-              ? bucketCounts[s]!.get(buckets[s]![i]!)!
+              ? bucketCount[s]![bucketOf[s]![i]!]!
               : ask.random();
       }
       let better = bestIndex < 0;
-      if (!better) {
-        for (let s = 0; s < k; s++) {
-          if (cur[s]! < best[s]!) {
-            better = true;
-            break;
-          }
-          if (cur[s]! > best[s]!) break;
-          if (s === k - 1 && n.id < eligible[bestIndex]!.id) better = true;
-        }
-        if (k === 0 && n.id < eligible[bestIndex]!.id) better = true;
+      for (let s = 0; !better && s < k; s++) {
+        if (cur[s]! < best[s]!) better = true;
+        else if (cur[s]! > best[s]!) break;
       }
       if (better) {
         bestIndex = i;
         best.set(cur);
       }
     }
-    if (bestIndex < 0) {
-      lastFailures = failures;
-      break;
-    }
+    if (bestIndex < 0) break;
     const chosen = eligible[bestIndex]!;
-    take(chosen.remaining, ask.needs);
-    chosen.groupCounts.set(ask.group, (chosen.groupCounts.get(ask.group) ?? 0) + 1);
+    take(chosen.remaining, needs);
+    groupCount[bestIndex]!++;
+    chosen.groupCounts.set(ask.group, groupCount[bestIndex]!);
     chosen.runningTasksCount++;
     for (let s = 0; s < k; s++) {
-      const counts = bucketCounts[s];
-      if (counts) {
-        const b = buckets[s]![bestIndex]!;
-        counts.set(b, counts.get(b)! + 1);
-      }
+      const counts = bucketCount[s];
+      if (counts) counts[bucketOf[s]![bestIndex]!]!++;
     }
     placed.push(chosen.id);
   }
   if (placed.length === ask.count) return { placed, failures: [] };
-  const failures = [...rejected, ...lastFailures].map(([arn, reason]) => ({ arn, reason }));
+  // Why each candidate refused the task that did not fit, in the instances' order.
+  const failures = [...rejected].map(([arn, reason]) => ({ arn, reason }));
+  const position = new Map(eligible.map((n, i) => [n, i]));
+  for (const n of inOrder) {
+    const i = position.get(n)!;
+    const reason =
+      distinct && groupCount[i]! > 0
+        ? "DistinctInstance placement constraint unsatisfied."
+        : shortfall(n.remaining, needs);
+    if (reason) failures.push({ arn: n.arn, reason });
+  }
   return { placed, failures };
 }
 
