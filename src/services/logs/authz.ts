@@ -84,7 +84,7 @@ export function logsAuthorization(store: Store): ServiceAuthorization {
   const byArn =
     (context?: (input: Input) => Context): AuthzResolver<Input> =>
     (input, info) => {
-      const arn = text(input.resourceArn);
+      const arn = text(input.resourceArn) || "*";
       const name = groupOfArn(info, arn);
       return [
         {
