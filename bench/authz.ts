@@ -4,7 +4,9 @@
  * resource ARNs, NotAction, conditions and denies), created through the IAM API. The gateway's
  * authorization step (the Authorizer the gateway calls: resolve the operation's resources, fetch
  * the caller's compiled policies, evaluate) runs for many requests with varied actions and
- * resources, timed one by one. Goal: p99 ≤ 50 µs.
+ * resources, timed one by one: one mix of ECS and IAM requests, one of SSM, Secrets Manager, KMS
+ * and CloudWatch Logs requests (parameters, secrets, keys and log groups that exist, so names,
+ * aliases and ciphertexts are resolved). Goal: p99 ≤ 50 µs.
  *
  * Baselines in the same run: the same loop for the root user (authorization skipped), and the
  * cost after an IAM change (the caller's policies reloaded from the store). Then, for scale, whole
@@ -13,6 +15,11 @@
  *   node dist/bench/authz.js [--requests 50000]
  */
 import { parseArgs } from "node:util";
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { CreateClusterCommand, ListClustersCommand } from "@aws-sdk/client-ecs";
 import {
   AttachUserPolicyCommand,
@@ -22,6 +29,9 @@ import {
   PutUserPolicyCommand,
   TagUserCommand,
 } from "@aws-sdk/client-iam";
+import { CreateAliasCommand, CreateKeyCommand, EncryptCommand } from "@aws-sdk/client-kms";
+import { CreateSecretCommand } from "@aws-sdk/client-secrets-manager";
+import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { type AuthorizationRequest, createAuthorizer } from "../src/authz/authorizer.js";
 import { callerPolicyCache } from "../src/authz/caller-policies.js";
 import { AwsError } from "../src/errors/catalog.js";
@@ -265,6 +275,28 @@ async function main() {
         .send(new CreateClusterCommand({ clusterName: c, tags: [{ key: "team", value: "team3" }] }));
     }
 
+    // Resources of the secrets, keys and logs services, so their resolvers find real records.
+    await t.ssm().send(new PutParameterCommand({ Name: "/dev/team2/db", Value: "x", Type: "String" }));
+    await t.ssm().send(new PutParameterCommand({ Name: "/prod/api", Value: "x", Type: "String" }));
+    for (const name of ["dev/team2/db", "prod/api"]) {
+      await t.secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: "x" }));
+    }
+    const kmsKey = (await t.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    await t.kms().send(new CreateAliasCommand({ AliasName: "alias/bench", TargetKeyId: kmsKey.KeyId }));
+    const blob = (
+      await t.kms().send(new EncryptCommand({ KeyId: kmsKey.KeyId, Plaintext: Buffer.from("x") }))
+    ).CiphertextBlob!;
+    const logs = new CloudWatchLogsClient({
+      endpoint: t.url,
+      region: REGION,
+      credentials: t.credentials,
+      maxAttempts: 1,
+    });
+    for (const g of ["/ecs/team1", "/ecs/other"]) {
+      await logs.send(new CreateLogGroupCommand({ logGroupName: g, tags: { team: "team3" } }));
+      await logs.send(new CreateLogStreamCommand({ logGroupName: g, logStreamName: "web/1" }));
+    }
+
     const store = t.berth.store;
     const generation = watchIam(store);
     const policyCache = callerPolicyCache({ store, generation });
@@ -332,15 +364,85 @@ async function main() {
       else requests.push({ ...base, service: iamSvc, operation: "GetRole", input: { RoleName: `svc-${i}` } });
     }
 
+    // The secrets, keys and logs services: parameters and secrets by name (resolved to their
+    // ARNs), keys by id and alias, ciphertext blobs, log streams and groups (tags read).
+    const secretRequests: Omit<AuthorizationRequest, "principal" | "now">[] = [];
+    const ssm = service("ssm");
+    const sm = service("secretsmanager");
+    const kms = service("kms");
+    const logsSvc = service("logs");
+    for (let i = 0; i < 64; i++) {
+      const base = { region: REGION, sourceIp: i % 3 === 0 ? "10.1.2.3" : "127.0.0.1" };
+      const mine = i % 2 === 0;
+      const pick = (i >> 1) % 8;
+      if (pick === 0)
+        secretRequests.push({
+          ...base,
+          service: ssm,
+          operation: "GetParameter",
+          input: { Name: mine ? "/dev/team2/db" : "/prod/api" },
+        });
+      else if (pick === 1)
+        secretRequests.push({
+          ...base,
+          service: ssm,
+          operation: "GetParameters",
+          input: { Names: mine ? ["/dev/team2/db", "/dev/team2/x"] : ["/dev/team2/db", "/prod/api"] },
+        });
+      else if (pick === 2)
+        secretRequests.push({
+          ...base,
+          service: sm,
+          operation: "GetSecretValue",
+          input: { SecretId: mine ? "dev/team2/db" : "prod/api" },
+        });
+      else if (pick === 3)
+        secretRequests.push({
+          ...base,
+          service: kms,
+          operation: "Decrypt",
+          input: { CiphertextBlob: Buffer.from(blob) },
+        });
+      else if (pick === 4)
+        secretRequests.push({
+          ...base,
+          service: kms,
+          operation: "DescribeKey",
+          input: { KeyId: mine ? "alias/bench" : kmsKey.KeyId },
+        });
+      else if (pick === 5)
+        secretRequests.push({
+          ...base,
+          service: logsSvc,
+          operation: "PutLogEvents",
+          input: { logGroupName: mine ? "/ecs/team1" : "/ecs/other", logStreamName: "web/1", logEvents: [] },
+        });
+      else if (pick === 6)
+        secretRequests.push({
+          ...base,
+          service: logsSvc,
+          operation: "DescribeLogStreams",
+          input: { logGroupName: mine ? "/ecs/team1" : "/ecs/other" },
+        });
+      else
+        secretRequests.push({
+          ...base,
+          service: ssm,
+          operation: "GetParametersByPath",
+          input: { Path: mine ? "/dev/team2" : "/prod", Recursive: true },
+        });
+    }
+
     async function run(
       p: Principal,
       n: number,
       invalidate = false,
+      list = requests,
     ): Promise<{ ns: bigint[]; denied: number }> {
       const ns: bigint[] = [];
       let denied = 0;
       for (let i = 0; i < n; i++) {
-        const r = requests[i % requests.length]!;
+        const r = list[i % list.length]!;
         if (invalidate) {
           // An IAM change: tag the user, which moves the IAM generation (outside the timed part).
           await store.write(async (tx) => {
@@ -362,8 +464,10 @@ async function main() {
 
     // Warm up the JIT and the caches.
     await run(principal, 5000);
+    await run(principal, 5000, false, secretRequests);
     await run(root, 5000);
     const userRun = await run(principal, REQUESTS);
+    const secretsRun = await run(principal, REQUESTS, false, secretRequests);
     const rootRun = await run(root, REQUESTS);
     const coldRun = await run(principal, 500, true);
 
@@ -380,7 +484,8 @@ async function main() {
         "max µs": fmt(s.max),
       });
     };
-    row("IAM user, 20 policies (cached)", userRun);
+    row("IAM user, 20 policies (cached): ECS, IAM", userRun);
+    row("IAM user, 20 policies (cached): SSM, Secrets Manager, KMS, Logs", secretsRun);
     row("baseline: root (authorization skipped)", rootRun);
     row("IAM user, first request after an IAM change", coldRun);
 
@@ -414,7 +519,7 @@ async function main() {
     ];
 
     console.log(
-      `\nAuthorization benchmark — one IAM user with 10 managed + 10 inline policies (${docs.reduce((n, d) => n + JSON.parse(d).Statement.length, 0)} statements), ${requests.length} distinct requests cycled`,
+      `\nAuthorization benchmark — one IAM user with 10 managed + 10 inline policies (${docs.reduce((n, d) => n + JSON.parse(d).Statement.length, 0)} statements), ${requests.length} + ${secretRequests.length} distinct requests cycled`,
     );
     console.log(`machine: ${machine()}\n`);
     console.log(table(rows));

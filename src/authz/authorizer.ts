@@ -25,9 +25,19 @@ export interface AuthorizationRequest {
   readonly now: number;
 }
 
+/**
+ * Evaluates further checks for the caller of a request that was already authorized (a handler's
+ * per-item checks, see RequestContext.authorize): the AccessDenied error of the first check
+ * refused, or undefined. Checks without an action use the request's operation's action.
+ */
+export type FurtherChecks = (checks: readonly AuthzCheck[]) => Promise<AwsError | undefined>;
+
 export interface Authorizer {
-  /** Resolves when every check allows the request; throws AccessDenied otherwise. */
-  authorize(req: AuthorizationRequest): Promise<void>;
+  /**
+   * Resolves when every check allows the request, to the function that evaluates the request's
+   * further checks with the same caller's policies; throws AccessDenied otherwise.
+   */
+  authorize(req: AuthorizationRequest): Promise<FurtherChecks>;
 }
 
 const NO_POLICY: CompiledPolicy = {
@@ -111,13 +121,15 @@ function accessDenied(message: string): AwsError {
   }
 }
 
+const ALLOW_ALL: FurtherChecks = async () => undefined;
+
 export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authorizer {
   return {
     async authorize(req) {
       const { principal, service, operation } = req;
-      if (principal.kind === "root") return;
+      if (principal.kind === "root") return ALLOW_ALL;
       const auth = service.authorization;
-      if (auth?.unrestricted?.includes(operation)) return;
+      if (auth?.unrestricted?.includes(operation)) return ALLOW_ALL;
       const action = actionOf(service, operation);
       const resolver = auth?.operations?.[operation];
       const checks = resolver
@@ -125,6 +137,7 @@ export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authori
             region: req.region,
             accountId: principal.accountId,
             principal,
+            now: req.now,
           })
         : DEFAULT_CHECKS;
       const caller = await opts.policies.forPrincipal(principal);
@@ -134,7 +147,10 @@ export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authori
         arn: principal.arn,
         ...(principal.role ? { roleArn: principal.role.arn } : {}),
       };
-      for (const check of checks) {
+      const tagPrefixes = (auth?.resourceTagKeys ?? []).map((p) => p.toLowerCase());
+
+      /** The refusal of one check, or undefined when it is allowed. */
+      async function refusal(check: AuthzCheck): Promise<AwsError | undefined> {
         const checkAction = check.action ?? action;
         const needsTags =
           check.tags !== undefined &&
@@ -148,7 +164,14 @@ export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authori
           }
           if (needsTags && check.tags) {
             for (const [k, v] of Object.entries((await check.tags()) ?? {})) {
-              extended.set(`aws:resourcetag/${k.toLowerCase()}`, [v]);
+              const key = k.toLowerCase();
+              extended.set(`aws:resourcetag/${key}`, [v]);
+              for (const p of tagPrefixes) {
+                // ssm:resourceTag/… applies to ssm: actions, not to a kms:Decrypt check SSM makes.
+                if (checkAction.toLowerCase().startsWith(p.slice(0, p.indexOf(":") + 1))) {
+                  extended.set(`${p}${key}`, [v]);
+                }
+              }
             }
           }
           context = base.with(extended);
@@ -170,10 +193,22 @@ export function createAuthorizer(opts: { policies: CallerPolicyCache }): Authori
               }
             : {}),
         });
-        if (!decision.allowed) {
-          throw accessDenied(accessDeniedMessage(principal.arn, checkAction, check.resource, decision));
-        }
+        return decision.allowed
+          ? undefined
+          : accessDenied(accessDeniedMessage(principal.arn, checkAction, check.resource, decision));
       }
+
+      async function firstRefusal(list: readonly AuthzCheck[]): Promise<AwsError | undefined> {
+        for (const check of list) {
+          const refused = await refusal(check);
+          if (refused) return refused;
+        }
+        return undefined;
+      }
+
+      const refused = await firstRefusal(checks);
+      if (refused) throw refused;
+      return firstRefusal;
     },
   };
 }

@@ -190,7 +190,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         });
       }
       const sourceIp = req.socket.remoteAddress ?? "";
-      await opts.authorizer?.authorize({
+      const further = await opts.authorizer?.authorize({
         service,
         operation,
         input,
@@ -209,6 +209,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         operation,
         sourceIp,
         log: opts.log.child({ requestId, op: `${service.id}:${operation}` }),
+        ...(further ? { authorize: further } : {}),
       };
       const output = await handler(input as never, ctx);
       if (protocol === "awsQuery" || protocol === "ec2Query") {

@@ -3,7 +3,7 @@
  * Handlers are thin: validate what the model cannot, call domain and state, return the output.
  */
 import type { CompiledPolicy } from "../domain/iam/compile.js";
-import type { ErrorDef } from "../errors/catalog.js";
+import type { AwsError, ErrorDef } from "../errors/catalog.js";
 import type { Principal } from "../identity/principal.js";
 import type { Logger } from "../lib/log.js";
 import type { ServiceModel } from "../protocol/model.js";
@@ -22,6 +22,17 @@ export interface RequestContext {
   readonly operation: string;
   readonly sourceIp: string;
   readonly log: Logger;
+  /**
+   * Further authorization a handler asks for while it runs: permissions that depend on what the
+   * request turns out to touch (BatchGetSecretValue's secretsmanager:GetSecretValue on each secret,
+   * kms:Decrypt on the customer managed key of a SecureString being decrypted). Resolves to the
+   * AccessDenied error of the first check refused, or undefined when all allow; the handler decides
+   * whether to throw it or report it per item. It does no I/O of its own (the caller's policies were
+   * loaded before the handler ran), so a handler may call it inside a store transaction as long as
+   * the checks' `tags`/`resourcePolicy` functions read nothing from the store. Absent for callers
+   * outside a signed request (tests calling handlers directly as root): no further checks.
+   */
+  readonly authorize?: (checks: readonly AuthzCheck[]) => Promise<AwsError | undefined>;
 }
 
 /**
@@ -82,6 +93,8 @@ export interface AuthzInfo {
   readonly region: string;
   readonly accountId: string;
   readonly principal: Principal;
+  /** Epoch ms the request arrived (a resource whose deletion date has passed no longer exists). */
+  readonly now: number;
 }
 
 /** Computes an operation's checks from its decoded input (never throws on bad input: the handler reports that). */
@@ -97,4 +110,9 @@ export interface ServiceAuthorization {
   readonly operations?: Readonly<Record<string, AuthzResolver>>;
   /** Operations any authenticated caller may make whatever its policies say (sts:GetCallerIdentity). */
   readonly unrestricted?: readonly string[];
+  /**
+   * Condition keys besides `aws:ResourceTag/<key>` that carry a resource's tags in this service, as
+   * their prefix: `ssm:resourceTag/`, `secretsmanager:ResourceTag/`.
+   */
+  readonly resourceTagKeys?: readonly string[];
 }

@@ -40,3 +40,31 @@ export function recordCache<T>(store: Store, kind: string, limit = 10_000): Reco
     stop,
   };
 }
+
+/**
+ * Values derived from all the records of one kind (an index per region, say), dropped whenever any
+ * record of that kind changes, and on a wipe. A load that raced with a change is used but not kept.
+ */
+export function kindCache<T>(store: Store, kind: string, limit = 1_000): RecordCache<T> {
+  const values = new Map<string, T>();
+  let epoch = 0;
+  const stop = store.subscribe((changes) => {
+    if (changes.some((c) => c.kind === kind || c.kind === WIPE_KIND)) {
+      values.clear();
+      epoch++;
+    }
+  });
+  return {
+    async get(key, load) {
+      if (values.has(key)) return values.get(key) as T;
+      const before = epoch;
+      const value = await load();
+      if (epoch === before) {
+        if (values.size >= limit) values.clear();
+        values.set(key, value);
+      }
+      return value;
+    },
+    stop,
+  };
+}

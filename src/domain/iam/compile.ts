@@ -104,7 +104,10 @@ export interface CompiledStatement {
   /** How the Principal/NotPrincipal element names the caller (identity policies: always `exact`). */
   principal(p: PrincipalInfo): PrincipalMatch;
   readonly conditions: readonly Condition[];
-  /** A condition reads aws:ResourceTag/… (so the resource's tags must be fetched). */
+  /**
+   * A condition reads aws:ResourceTag/… or a service's own `<prefix>:ResourceTag/…` (so the
+   * resource's tags must be fetched).
+   */
   readonly readsResourceTags: boolean;
 }
 
@@ -120,6 +123,9 @@ export interface CompiledPolicy {
 }
 
 const everything = { test: () => true } satisfies PatternSet;
+
+/** aws:ResourceTag/<key>, ssm:resourceTag/<key>, secretsmanager:ResourceTag/<key>, … */
+const RESOURCE_TAG_KEY = /^[a-z0-9-]+:resourcetag\//i;
 
 function compileStatement(s: StatementSpec, variables: boolean): CompiledStatement {
   const actions = s.action ? patternSet(s.action, { ignoreCase: true, variables: false }) : undefined;
@@ -148,7 +154,7 @@ function compileStatement(s: StatementSpec, variables: boolean): CompiledStateme
     principal:
       principal ?? (notPrincipal ? (p) => (notPrincipal(p) === "none" ? "exact" : "none") : () => "exact"),
     conditions: s.conditions.map((c) => compileCondition(c, variables)),
-    readsResourceTags: s.conditions.some((c) => c.key.toLowerCase().startsWith("aws:resourcetag/")),
+    readsResourceTags: s.conditions.some((c) => RESOURCE_TAG_KEY.test(c.key)),
   };
 }
 

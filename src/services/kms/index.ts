@@ -46,6 +46,7 @@ import {
 } from "../../state/kms/keys.js";
 import type { Store, WriteTx } from "../../state/store.js";
 import type { Handler, RequestContext, ServiceDefinition } from "../service.js";
+import { kmsAuthorization } from "./authz.js";
 import { open, blobKeyId as readBlobKeyId, seal } from "./ciphertext.js";
 import { aliasArn, createKey, keyMaterial, MANAGED_ALIASES, resolveKey } from "./keys.js";
 
@@ -449,6 +450,7 @@ export function kmsService(deps: KmsDeps): ServiceDefinition {
     validationError: Errors.Validation,
     missingMessage: coralMissing,
     handlers,
+    authorization: kmsAuthorization(store),
     notes: {
       CreateKey:
         "symmetric keys only (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT, AWS_KMS origin); Policy is accepted but not enforced",

@@ -4,6 +4,7 @@ import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import type { Store } from "../../state/store.js";
 import type { ServiceDefinition } from "../service.js";
+import { logsAuthorization } from "./authz.js";
 import { eventHandlers } from "./events.js";
 import { filterHandlers } from "./filter.js";
 import { groupHandlers } from "./groups.js";
@@ -32,6 +33,7 @@ export function logsService(deps: { store: Store }): ServiceDefinition {
       ...filterHandlers(store),
       ...tagHandlers(store),
     },
+    authorization: logsAuthorization(store),
     notes: {
       CreateLogGroup:
         "STANDARD and INFREQUENT_ACCESS classes; kmsKeyId (Berth has no KMS keys), the DELIVERY class and deletion protection are refused with InvalidParameterException",

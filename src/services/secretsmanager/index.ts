@@ -4,6 +4,7 @@ import { coralMissing } from "../../domain/constraints.js";
 import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import type { ServiceDefinition } from "../service.js";
+import { secretsManagerAuthorization } from "./authz.js";
 import type { SecretsManagerDeps } from "./common.js";
 import { listHandlers } from "./list.js";
 import { getRandomPassword } from "./password.js";
@@ -32,6 +33,7 @@ export function secretsManagerService(deps: SecretsManagerDeps): ServiceDefiniti
       ...listHandlers(deps),
       GetRandomPassword: getRandomPassword,
     },
+    authorization: secretsManagerAuthorization(deps.store),
     absent: {
       RotateSecret: ROTATION,
       CancelRotateSecret: ROTATION,

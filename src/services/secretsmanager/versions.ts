@@ -35,7 +35,9 @@ import {
   scanSecrets,
 } from "../../state/secretsmanager/secrets.js";
 import type { ReadTx, StoredRecord, WriteTx } from "../../state/store.js";
+import { decryptRefusal } from "../kms/via-service.js";
 import type { Handler, RequestContext } from "../service.js";
+import { absentSecretArn, getSecretValueCheck } from "./authz.js";
 import {
   Constraints,
   checkSecretId,
@@ -160,6 +162,33 @@ export async function touch(
   await putSecret(tx, ctx.region, { ...found.value, lastAccessed: day, versions }, found.version);
 }
 
+/**
+ * Secrets Manager decrypts with the caller's kms:Decrypt on a customer managed key (encryption
+ * context SecretARN and SecretVersionId); without it the caller gets Secrets Manager's own message.
+ */
+async function kmsRefusal(
+  tx: ReadTx,
+  ctx: RequestContext,
+  rec: SecretRecord,
+  v: SecretVersionRecord,
+): Promise<AwsError | undefined> {
+  const refused = await decryptRefusal(tx, ctx, "secretsmanager", v.kmsKeyId, {
+    SecretARN: rec.arn,
+    SecretVersionId: v.id,
+  });
+  return refused ? new AwsError(Errors.AccessDenied, "Access to KMS is not allowed") : undefined;
+}
+
+async function requireKmsDecrypt(
+  tx: ReadTx,
+  ctx: RequestContext,
+  rec: SecretRecord,
+  v: SecretVersionRecord,
+): Promise<void> {
+  const refused = await kmsRefusal(tx, ctx, rec, v);
+  if (refused) throw refused;
+}
+
 export function versionHandlers(deps: SecretsManagerDeps) {
   const { store } = deps;
 
@@ -172,6 +201,7 @@ export function versionHandlers(deps: SecretsManagerDeps) {
     return store.write(async (tx) => {
       const found = await liveSecret(tx, ctx, input.SecretId!);
       const v = pickVersion(found.value, input.VersionId, input.VersionStage);
+      await requireKmsDecrypt(tx, ctx, found.value, v);
       const entry = await valueEntry(tx, deps, ctx, found.value, v);
       await touch(tx, ctx, found, v.id);
       return entry;
@@ -210,8 +240,16 @@ export function versionHandlers(deps: SecretsManagerDeps) {
       if (hasIds) {
         for (const id of input.SecretIdList!) {
           try {
-            const found = await liveSecret(tx, ctx, id);
+            // secretsmanager:GetSecretValue on each secret; a refusal is this secret's error.
+            const found = await findSecret(tx, ctx, id);
+            const refused = await ctx.authorize?.([
+              getSecretValueCheck(found?.value ?? { arn: absentSecretArn(ctx, id), tags: [] }),
+            ]);
+            if (refused) throw refused;
+            if (!found) throw notFound();
+            if (found.value.deletedAt !== undefined) throw markedForDeletion();
             const v = pickVersion(found.value, undefined, AWSCURRENT);
+            await requireKmsDecrypt(tx, ctx, found.value, v);
             values.push(await valueEntry(tx, deps, ctx, found.value, v));
             await touch(tx, ctx, found, v.id);
           } catch (err) {
@@ -242,13 +280,19 @@ export function versionHandlers(deps: SecretsManagerDeps) {
             continue;
           const v = holderOf(rec.versions, AWSCURRENT);
           if (!v) continue;
-          if (values.length === limit) {
+          if (values.length + errors.length === limit) {
             more = true;
             break;
           }
+          last = r.key;
+          const refused =
+            (await ctx.authorize?.([getSecretValueCheck(rec)])) ?? (await kmsRefusal(tx, ctx, rec, v));
+          if (refused) {
+            errors.push({ SecretId: rec.arn, ErrorCode: refused.def.code, Message: refused.message });
+            continue;
+          }
           values.push(await valueEntry(tx, deps, ctx, rec, v));
           await touch(tx, ctx, r, v.id);
-          last = r.key;
         }
         if (more || page.length < 200) break;
         after = page[page.length - 1]!.key;

@@ -13,7 +13,8 @@ import {
 import type { ReadTx, Store } from "../../state/store.js";
 import { openFrom } from "../../state/vault.js";
 import { seal } from "../kms/ciphertext.js";
-import { keyMaterial } from "../kms/keys.js";
+import { keyMaterial, kmsCause } from "../kms/keys.js";
+import { decryptRefusal } from "../kms/via-service.js";
 import type { RequestContext } from "../service.js";
 
 export interface SsmDeps {
@@ -46,10 +47,18 @@ export async function parameterValue(
     );
   }
   if (!plain) throw new Error(`SecureString ${name}:${v.version} has no sealed value`);
-  if (decrypt) return plain.toString("utf8");
+  const arn = parameterArn(ctx.region, ctx.accountId, name);
+  if (decrypt) {
+    // Parameter Store decrypts with the caller's kms:Decrypt on a customer managed key.
+    const refused = await decryptRefusal(tx, ctx, "ssm", v.kmsKeyId!, { PARAMETER_ARN: arn });
+    if (refused) {
+      plain.fill(0);
+      throw new AwsError(Errors.AccessDenied, kmsCause(refused));
+    }
+    return plain.toString("utf8");
+  }
   const material = await keyMaterial(tx, keyring, ctx.region, v.kmsKeyId!);
   try {
-    const arn = parameterArn(ctx.region, ctx.accountId, name);
     return seal(v.kmsKeyId!, material, plain, { PARAMETER_ARN: arn }).toString("base64");
   } finally {
     material.fill(0);

@@ -4,6 +4,7 @@ import { coralMissing } from "../../domain/constraints.js";
 import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import type { ServiceDefinition } from "../service.js";
+import { ssmAuthorization } from "./authz.js";
 import type { SsmDeps } from "./common.js";
 import { listingHandlers } from "./listing.js";
 import { parameterHandlers } from "./parameters.js";
@@ -29,6 +30,7 @@ export function ssmService(deps: SsmDeps): ServiceDefinition {
       ...listingHandlers(deps),
       ...tagHandlers(deps),
     },
+    authorization: ssmAuthorization(deps.store),
     notes: {
       PutParameter:
         "Standard and Advanced tiers (Intelligent-Tiering picks one); AllowedPattern is a JavaScript regex matched against the whole value; parameter policies are refused",
