@@ -12,7 +12,7 @@ import type { Agent } from "../agent/agent.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import type { Config } from "../config/config.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
-import { rootIdentity } from "../identity/identity.js";
+import { chainIdentity, type IdentityResolver, rootIdentity } from "../identity/identity.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { ecsService } from "../services/ecs/index.js";
@@ -23,6 +23,7 @@ import type { Store } from "../state/store.js";
 import { type LocalAgentOptions, localAgent } from "./agent-component.js";
 import type { RootCredentials } from "./credentials.js";
 import { internalRoutes } from "./internal-routes.js";
+import { buildRegistry, type RegistryHandle } from "./registry.js";
 
 export interface BuildOptions {
   config: Config;
@@ -37,6 +38,8 @@ export interface BuildOptions {
   joinToken?: string;
   /** Run an agent in-process (`berth up` does); false for a control plane only. */
   agent?: LocalAgentOptions | false;
+  /** Further principals besides the root credentials (tests; IAM users plug in here). */
+  identities?: IdentityResolver[];
 }
 
 /**
@@ -59,6 +62,8 @@ export interface Berth {
   readonly components: readonly Component[];
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
+  /** The container registry's background work, to run on demand. */
+  readonly registry: RegistryHandle;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -78,13 +83,26 @@ export function build(opts: BuildOptions): Berth {
     store = new SqliteStore({ path: join(config.dataDir, "state.db"), synchronous: config.durability });
   }
   const theStore = store;
-  const identity = rootIdentity({ accountId: config.accountId, ...opts.credentials });
+  const identity = chainIdentity(
+    rootIdentity({ accountId: config.accountId, ...opts.credentials }),
+    ...(opts.identities ?? []),
+  );
+  let url = "";
+  const registry = buildRegistry({
+    config,
+    store: theStore,
+    identity,
+    clock,
+    log,
+    // The registry host docker uses: Berth's own address, known once it listens.
+    registryHost: () => (url ? new URL(url).host : `${config.host}:${config.port}`),
+  });
   const services: ServiceDefinition[] = [
     ecsService({ store: theStore, accountId: config.accountId }),
     stsService(),
+    ...registry.services,
   ];
-  const components: Component[] = [];
-  let url = "";
+  const components: Component[] = [...registry.components];
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // CloudWatch Logs arrives with its service; until then shipped output waits in the agents' buffers.
   const logSink: LogSink = {
@@ -129,6 +147,7 @@ export function build(opts: BuildOptions): Berth {
     strictOutput: opts.strictOutput ?? false,
     routes: [
       agentRoute,
+      registry.route,
       internalRoutes({
         version: VERSION,
         isReady: () => ready,
@@ -146,6 +165,7 @@ export function build(opts: BuildOptions): Berth {
     services,
     components,
     agent: () => agentComponent?.agent(),
+    registry: registry.handle,
     async listen() {
       url = await new Promise<string>((resolve, reject) => {
         server.once("error", reject);

@@ -41,7 +41,8 @@ export function policyAuthorizer(
   } = {},
 ): RepositoryAuthorizer {
   const identityAllows =
-    opts.identityAllows ?? ((p: Principal, _a: string, arn: string) => p.kind === "root" && arn.split(":")[4] === p.accountId);
+    opts.identityAllows ??
+    ((p: Principal, _a: string, arn: string) => p.kind === "root" && arn.split(":")[4] === p.accountId);
   const cache = new Map<string, Statement[]>();
   const statements = (text: string) => {
     let s = cache.get(text);

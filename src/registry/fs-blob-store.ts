@@ -16,7 +16,7 @@
 
 import type { Hash } from "node:crypto";
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -54,6 +54,15 @@ export class FsBlobStore implements BlobStore {
   private constructor(opts: FsBlobStoreOptions) {
     this.root = opts.root;
     this.fsync = opts.fsync;
+  }
+
+  /** Open (creating the layout) and empty the scratch directory, synchronously (start-up). */
+  static openSync(opts: FsBlobStoreOptions): FsBlobStore {
+    mkdirSync(join(opts.root, "blobs"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(opts.root, "uploads"), { recursive: true, mode: 0o700 });
+    rmSync(join(opts.root, "tmp"), { recursive: true, force: true });
+    mkdirSync(join(opts.root, "tmp"), { recursive: true, mode: 0o700 });
+    return new FsBlobStore(opts);
   }
 
   /** Open (creating the layout) and empty the scratch directory. */

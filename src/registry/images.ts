@@ -5,7 +5,7 @@
  * request changes all of it or none of it.
  */
 import { isTagMutable } from "../domain/ecr/mutability.js";
-import { K, imageKey, layerKey, referrerKey, tagKey } from "../state/ecr/kinds.js";
+import { imageKey, K, layerKey, referrerKey, tagKey } from "../state/ecr/kinds.js";
 import type {
   ImageRecord,
   LayerRecord,
@@ -100,7 +100,11 @@ export async function listImages(tx: ReadTx, repo: RepositoryRecord): Promise<St
   return tx.scan<ImageRecord>(K.image, { prefix: `${repo.registry}/${repo.name}@` });
 }
 
-export async function putImage(tx: WriteTx, repo: RepositoryRecord, input: PutImageInput): Promise<PutImageResult> {
+export async function putImage(
+  tx: WriteTx,
+  repo: RepositoryRecord,
+  input: PutImageInput,
+): Promise<PutImageResult> {
   let parsed: ParsedManifest;
   try {
     parsed = parseManifest(input.bytes, input.contentType);
@@ -118,7 +122,11 @@ export async function putImage(tx: WriteTx, repo: RepositoryRecord, input: PutIm
     if (!(await getLayer(tx, repo.registry, repo.name, b.digest))) missingBlobs.push(b.digest);
   }
   if (missingBlobs.length > 0) {
-    throw new ImageError("blobsMissing", `blobs unknown to the repository: ${missingBlobs.join(", ")}`, missingBlobs);
+    throw new ImageError(
+      "blobsMissing",
+      `blobs unknown to the repository: ${missingBlobs.join(", ")}`,
+      missingBlobs,
+    );
   }
   const missingManifests: string[] = [];
   for (const m of parsed.manifests) {
@@ -165,7 +173,10 @@ export async function putImage(tx: WriteTx, repo: RepositoryRecord, input: PutIm
   }
   const text = input.bytes.toString("utf8");
   const image: ImageRecord = existing
-    ? { ...existing.value, tags: tag !== undefined ? sortedInsert(existing.value.tags, tag) : existing.value.tags }
+    ? {
+        ...existing.value,
+        tags: tag !== undefined ? sortedInsert(existing.value.tags, tag) : existing.value.tags,
+      }
     : {
         digest,
         manifest: text,
@@ -196,7 +207,11 @@ export async function putImage(tx: WriteTx, repo: RepositoryRecord, input: PutIm
 }
 
 /** Indexes in the repository that list `digest` as a child manifest. */
-export async function indexesReferencing(tx: ReadTx, repo: RepositoryRecord, digest: string): Promise<string[]> {
+export async function indexesReferencing(
+  tx: ReadTx,
+  repo: RepositoryRecord,
+  digest: string,
+): Promise<string[]> {
   const all = await listImages(tx, repo);
   return all.filter((i) => i.value.manifests.includes(digest)).map((i) => i.value.digest);
 }
@@ -218,7 +233,11 @@ export async function deleteImage(
 }
 
 /** Remove one tag. Returns the image it pointed at (with the tag removed), or undefined. */
-export async function removeTag(tx: WriteTx, repo: RepositoryRecord, tag: string): Promise<ImageRecord | undefined> {
+export async function removeTag(
+  tx: WriteTx,
+  repo: RepositoryRecord,
+  tag: string,
+): Promise<ImageRecord | undefined> {
   const t = await getTag(tx, repo, tag);
   if (!t) return undefined;
   await tx.delete(K.tag, t.key);
@@ -232,7 +251,9 @@ export async function removeTag(tx: WriteTx, repo: RepositoryRecord, tag: string
 /** Delete every record of a repository's contents (DeleteRepository with force). */
 export async function deleteRepositoryContents(tx: WriteTx, repo: RepositoryRecord): Promise<void> {
   for (const kind of [K.image, K.layer, K.referrer]) {
-    for (const r of await tx.scan(kind, { prefix: `${repo.registry}/${repo.name}@` })) await tx.delete(kind, r.key);
+    for (const r of await tx.scan(kind, { prefix: `${repo.registry}/${repo.name}@` }))
+      await tx.delete(kind, r.key);
   }
-  for (const r of await tx.scan(K.tag, { prefix: `${repo.registry}/${repo.name}:` })) await tx.delete(K.tag, r.key);
+  for (const r of await tx.scan(K.tag, { prefix: `${repo.registry}/${repo.name}:` }))
+    await tx.delete(K.tag, r.key);
 }

@@ -115,7 +115,11 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     const layers = doc.layers.map((l, i) => descriptor(l, `layers[${i}]`));
     // Foreign (non-distributable) layers with URLs are not stored in the registry.
     const stored = layers.filter(
-      (l, i) => !(Array.isArray((doc.layers as Record<string, unknown>[])[i]?.urls) && /foreign|nondistributable/.test(l.mediaType)),
+      (l, i) =>
+        !(
+          Array.isArray((doc.layers as Record<string, unknown>[])[i]?.urls) &&
+          /foreign|nondistributable/.test(l.mediaType)
+        ),
     );
     out.blobs = [config, ...stored];
     out.configMediaType = config.mediaType;

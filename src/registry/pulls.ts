@@ -37,10 +37,13 @@ export class PullRecorder {
         }
       });
     } catch (err) {
-      this.log.warn("could not record image pulls", { error: err instanceof Error ? err.message : String(err) });
+      this.log.warn("could not record image pulls", {
+        error: err instanceof Error ? err.message : String(err),
+      });
     } finally {
       this.flushing = undefined;
-      if (this.pending.size > 0) this.record([...this.pending.keys()][0]!, this.pending.values().next().value!);
+      if (this.pending.size > 0)
+        this.record([...this.pending.keys()][0]!, this.pending.values().next().value!);
     }
   }
 

@@ -15,13 +15,13 @@
  * Public repositories and nothing else.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isTag, PUBLIC_REGISTRY, parseRepositoryPath } from "../domain/ecr/names.js";
 import type { PathRoute } from "../gateway/gateway.js";
 import type { IdentityResolver } from "../identity/identity.js";
 import type { Principal } from "../identity/principal.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
-import { isTag, parseRepositoryPath, PUBLIC_REGISTRY } from "../domain/ecr/names.js";
-import { K, imageKey, repoKey } from "../state/ecr/kinds.js";
+import { imageKey, K, repoKey } from "../state/ecr/kinds.js";
 import type { ReferrerRecord, RepositoryRecord, TagRecord } from "../state/ecr/records.js";
 import type { Store } from "../state/store.js";
 import type { RepositoryAuthorizer } from "./authorizer.js";
@@ -30,7 +30,7 @@ import { parseDigest } from "./digest.js";
 import { deleteImage, getLayer, ImageError, putImage, removeTag, resolveImage } from "./images.js";
 import { MAX_MANIFEST_BYTES, MediaTypes } from "./manifest.js";
 import type { PullRecorder } from "./pulls.js";
-import { RegistryTokens, TOKEN_TTL_MS } from "./tokens.js";
+import { type RegistryTokens, TOKEN_TTL_MS } from "./tokens.js";
 import type { Uploads } from "./uploads.js";
 
 export interface RegistryRouteOptions {
@@ -147,7 +147,12 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     }
     const claims = tokens.verify(token, opts.clock.now());
     if (!claims) {
-      throw new OciError(401, "UNAUTHORIZED", "Your authorization token is invalid or has expired.", challenge(req));
+      throw new OciError(
+        401,
+        "UNAUTHORIZED",
+        "Your authorization token is invalid or has expired.",
+        challenge(req),
+      );
     }
     if (!claims.accessKeyId) return { principal: undefined, registry: undefined };
     const hit = await opts.identity.resolve(claims.accessKeyId);
@@ -179,9 +184,12 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     if (!caller.principal && parsed.registry !== PUBLIC_REGISTRY) {
       throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
     }
-    const repo = await store.read((tx) => tx.get<RepositoryRecord>(K.repository, repoKey(parsed.registry, parsed.name)));
+    const repo = await store.read((tx) =>
+      tx.get<RepositoryRecord>(K.repository, repoKey(parsed.registry, parsed.name)),
+    );
     if (!repo) {
-      if (!caller.principal) throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
+      if (!caller.principal)
+        throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
       throw new OciError(
         404,
         "NAME_UNKNOWN",
@@ -197,7 +205,8 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       isPublic: repo.value.registry === PUBLIC_REGISTRY,
     });
     if (!allowed) {
-      if (!caller.principal) throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
+      if (!caller.principal)
+        throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
       throw new OciError(
         403,
         "DENIED",
@@ -249,7 +258,8 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
   ): Promise<void> {
     const method = req.method ?? "GET";
     const isDigest = parseDigest(reference) !== undefined;
-    if (!isDigest && !isTag(reference)) throw new OciError(400, "TAG_INVALID", `invalid tag or digest: ${reference}`);
+    if (!isDigest && !isTag(reference))
+      throw new OciError(400, "TAG_INVALID", `invalid tag or digest: ${reference}`);
     if (method === "GET" || method === "HEAD") {
       const repo = await access(req, caller, path, "ecr:BatchGetImage", "pull");
       const image = await store.read((tx) => resolveImage(tx, repo, reference));
@@ -304,7 +314,9 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     if (method === "DELETE") {
       const repo = await access(req, caller, path, "ecr:BatchDeleteImage", "delete");
       const done = await store.write(async (tx) =>
-        isDigest ? (await deleteImage(tx, repo, reference)) !== undefined : (await removeTag(tx, repo, reference)) !== undefined,
+        isDigest
+          ? (await deleteImage(tx, repo, reference)) !== undefined
+          : (await removeTag(tx, repo, reference)) !== undefined,
       );
       if (!done) throw new OciError(404, "MANIFEST_UNKNOWN", `manifest unknown: ${reference}`);
       send(res, 202, {}, requestId);
@@ -329,7 +341,9 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       const signed = query.get("X-Berth-Download");
       const parsed = parseRepositoryPath(path);
       if (signed && parsed && tokens.verifyDownload(`${path}@${digest}`, signed, opts.clock.now())) {
-        const r = await store.read((tx) => tx.get<RepositoryRecord>(K.repository, repoKey(parsed.registry, parsed.name)));
+        const r = await store.read((tx) =>
+          tx.get<RepositoryRecord>(K.repository, repoKey(parsed.registry, parsed.name)),
+        );
         if (!r) throw new OciError(404, "NAME_UNKNOWN", `repository ${parsed.name} does not exist`);
         repo = r.value;
       } else {
@@ -400,7 +414,8 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
   /** Append the request body to an upload, honouring Content-Range. Returns the new size. */
   async function appendBody(req: IncomingMessage, id: string, size: number): Promise<number> {
     const cr = req.headers["content-range"];
-    const length = req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : undefined;
+    const length =
+      req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : undefined;
     let start = size;
     if (cr !== undefined) {
       const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(String(cr));
@@ -408,12 +423,21 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       start = Number(m[1]);
       const end = Number(m[2]);
       if (start !== size || end < start) {
-        throw new OciError(416, "BLOB_UPLOAD_INVALID", `Content-Range ${cr} does not continue the upload at ${size}`, {
-          range: `0-${Math.max(0, size - 1)}`,
-        });
+        throw new OciError(
+          416,
+          "BLOB_UPLOAD_INVALID",
+          `Content-Range ${cr} does not continue the upload at ${size}`,
+          {
+            range: `0-${Math.max(0, size - 1)}`,
+          },
+        );
       }
       if (length !== undefined && length !== end - start + 1) {
-        throw new OciError(400, "BLOB_UPLOAD_INVALID", `Content-Length ${length} does not match Content-Range ${cr}`);
+        throw new OciError(
+          400,
+          "BLOB_UPLOAD_INVALID",
+          `Content-Length ${length} does not match Content-Range ${cr}`,
+        );
       }
     }
     // A PATCH without Content-Range streams the rest of the upload (docker sends it so).
@@ -422,9 +446,12 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       return await uploads.append(id, start, req);
     } catch (err) {
       if (err instanceof OffsetMismatch) {
-        throw new OciError(416, "BLOB_UPLOAD_INVALID", err.message, { range: `0-${Math.max(0, err.actual - 1)}` });
+        throw new OciError(416, "BLOB_UPLOAD_INVALID", err.message, {
+          range: `0-${Math.max(0, err.actual - 1)}`,
+        });
       }
-      if (err instanceof UploadNotFound) throw new OciError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown");
+      if (err instanceof UploadNotFound)
+        throw new OciError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown");
       throw err;
     }
   }
@@ -437,14 +464,20 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     id: string,
     digest: string | null,
   ): Promise<void> {
-    if (!digest || !parseDigest(digest)) throw new OciError(400, "DIGEST_INVALID", `invalid or missing digest: ${digest}`);
+    if (!digest || !parseDigest(digest))
+      throw new OciError(400, "DIGEST_INVALID", `invalid or missing digest: ${digest}`);
     try {
       await uploads.finish(id, repo.registry, repo.name, digest, opts.clock.now());
     } catch (err) {
       if (err instanceof DigestMismatch) {
-        throw new OciError(400, "DIGEST_INVALID", `provided digest did not match uploaded content: ${err.message}`);
+        throw new OciError(
+          400,
+          "DIGEST_INVALID",
+          `provided digest did not match uploaded content: ${err.message}`,
+        );
       }
-      if (err instanceof UploadNotFound) throw new OciError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown");
+      if (err instanceof UploadNotFound)
+        throw new OciError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown");
       throw err;
     }
     send(res, 201, { location: `/v2/${path}/blobs/${digest}`, "docker-content-digest": digest }, requestId);
@@ -477,7 +510,12 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
             allowed = false;
           }
           if (allowed && (await uploads.mount(mount, source, repo, now))) {
-            send(res, 201, { location: `/v2/${path}/blobs/${mount}`, "docker-content-digest": mount }, requestId);
+            send(
+              res,
+              201,
+              { location: `/v2/${path}/blobs/${mount}`, "docker-content-digest": mount },
+              requestId,
+            );
             req.resume();
             return;
           }
@@ -495,7 +533,11 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       return;
     }
     const action =
-      method === "PUT" ? "ecr:CompleteLayerUpload" : method === "PATCH" ? "ecr:UploadLayerPart" : "ecr:InitiateLayerUpload";
+      method === "PUT"
+        ? "ecr:CompleteLayerUpload"
+        : method === "PATCH"
+          ? "ecr:UploadLayerPart"
+          : "ecr:InitiateLayerUpload";
     const repo = await access(req, caller, path, action, "pull,push");
     const found = await uploads.find(id, repo.registry, repo.name);
     if (!found) {
@@ -532,16 +574,25 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     path: string,
     query: URLSearchParams,
   ): Promise<void> {
-    if (req.method !== "GET" && req.method !== "HEAD") throw new OciError(405, "UNSUPPORTED", "tags are read-only");
+    if (req.method !== "GET" && req.method !== "HEAD")
+      throw new OciError(405, "UNSUPPORTED", "tags are read-only");
     const repo = await access(req, caller, path, "ecr:ListImages", "pull");
     const nText = query.get("n");
     const n = nText === null ? 1000 : Number(nText);
-    if (!Number.isInteger(n) || n < 0) throw new OciError(400, "PAGINATION_NUMBER_INVALID", `invalid n: ${nText}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new OciError(400, "PAGINATION_NUMBER_INVALID", `invalid n: ${nText}`);
     const last = query.get("last");
     const prefix = `${repo.registry}/${repo.name}:`;
-    const recs = n === 0 ? [] : await store.read((tx) =>
-      tx.scan<TagRecord>(K.tag, { prefix, ...(last ? { after: `${prefix}${last}` } : {}), limit: n + 1 }),
-    );
+    const recs =
+      n === 0
+        ? []
+        : await store.read((tx) =>
+            tx.scan<TagRecord>(K.tag, {
+              prefix,
+              ...(last ? { after: `${prefix}${last}` } : {}),
+              limit: n + 1,
+            }),
+          );
     const tags = recs.slice(0, n).map((r) => r.key.slice(prefix.length));
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (recs.length > n && tags.length > 0) {
@@ -571,7 +622,13 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       .filter((d) => artifactType === null || d.artifactType === artifactType);
     const headers: Record<string, string> = { "content-type": MediaTypes.ociIndex };
     if (artifactType !== null) headers["oci-filters-applied"] = "artifactType";
-    send(res, 200, headers, requestId, JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }));
+    send(
+      res,
+      200,
+      headers,
+      requestId,
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }),
+    );
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -585,23 +642,41 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     }
     const caller = await authenticate(req);
     if (rawPath === "") {
-      if (!caller.principal) throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req));
+      if (!caller.principal)
+        throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req));
       send(res, 200, { "content-type": "application/json" }, requestId, "{}");
       return;
     }
-    let m: RegExpExecArray | null;
-    if ((m = PATTERNS.upload.exec(rawPath))) {
-      return handleUpload(req, res, requestId, caller, checkName(m[1]!), m[2]!, query);
+    const upload = PATTERNS.upload.exec(rawPath);
+    if (upload) return handleUpload(req, res, requestId, caller, checkName(upload[1]!), upload[2]!, query);
+    const manifest = PATTERNS.manifest.exec(rawPath);
+    if (manifest) {
+      return handleManifest(
+        req,
+        res,
+        requestId,
+        caller,
+        checkName(manifest[1]!),
+        decodeComponent(manifest[2]!),
+      );
     }
-    if ((m = PATTERNS.manifest.exec(rawPath))) {
-      return handleManifest(req, res, requestId, caller, checkName(m[1]!), decodeComponent(m[2]!));
+    const blob = PATTERNS.blob.exec(rawPath);
+    if (blob) {
+      return handleBlob(req, res, requestId, caller, checkName(blob[1]!), decodeComponent(blob[2]!), query);
     }
-    if ((m = PATTERNS.blob.exec(rawPath))) {
-      return handleBlob(req, res, requestId, caller, checkName(m[1]!), decodeComponent(m[2]!), query);
-    }
-    if ((m = PATTERNS.tags.exec(rawPath))) return handleTags(req, res, requestId, caller, checkName(m[1]!), query);
-    if ((m = PATTERNS.referrers.exec(rawPath))) {
-      return handleReferrers(req, res, requestId, caller, checkName(m[1]!), decodeComponent(m[2]!), query);
+    const tags = PATTERNS.tags.exec(rawPath);
+    if (tags) return handleTags(req, res, requestId, caller, checkName(tags[1]!), query);
+    const referrers = PATTERNS.referrers.exec(rawPath);
+    if (referrers) {
+      return handleReferrers(
+        req,
+        res,
+        requestId,
+        caller,
+        checkName(referrers[1]!),
+        decodeComponent(referrers[2]!),
+        query,
+      );
     }
     throw new OciError(404, "NOT_FOUND", `no registry endpoint at ${req.method} /v2/${rawPath}`);
   }
@@ -624,7 +699,9 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
           stack: err instanceof Error ? err.stack : undefined,
         });
         const body = JSON.stringify({
-          errors: [{ code: "UNKNOWN", message: `Berth failed to handle the request (request id ${requestId}).` }],
+          errors: [
+            { code: "UNKNOWN", message: `Berth failed to handle the request (request id ${requestId}).` },
+          ],
         });
         send(res, 500, { "content-type": "application/json" }, requestId, body);
       }

@@ -24,14 +24,23 @@ export class Uploads {
   async start(registry: string, name: string, principalArn: string, now: number): Promise<string> {
     const id = uuid();
     await this.store.write((tx) =>
-      tx.put<UploadRecord>(K.upload, id, { registry, name, startedAt: now, principalArn }, { expectVersion: 0 }),
+      tx.put<UploadRecord>(
+        K.upload,
+        id,
+        { registry, name, startedAt: now, principalArn },
+        { expectVersion: 0 },
+      ),
     );
     await this.blobs.createUpload(id);
     return id;
   }
 
   /** The upload, when it exists and belongs to `registry/name`. */
-  async find(id: string, registry: string, name: string): Promise<{ record: UploadRecord; size: number } | undefined> {
+  async find(
+    id: string,
+    registry: string,
+    name: string,
+  ): Promise<{ record: UploadRecord; size: number } | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const rec = await this.store.read((tx) => tx.get<UploadRecord>(K.upload, id));
     if (!rec || rec.value.registry !== registry || rec.value.name !== name) return undefined;
@@ -66,7 +75,12 @@ export class Uploads {
    * pushed) without uploading it again. `from` is the repository it must already be linked in;
    * false when it is not there.
    */
-  mount(digest: string, from: { registry: string; name: string }, to: { registry: string; name: string }, now: number): Promise<BlobInfo | undefined> {
+  mount(
+    digest: string,
+    from: { registry: string; name: string },
+    to: { registry: string; name: string },
+    now: number,
+  ): Promise<BlobInfo | undefined> {
     return this.gcLock.shared(async () => {
       const info = await this.blobs.stat(digest);
       if (!info) return undefined;

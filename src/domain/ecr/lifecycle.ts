@@ -76,10 +76,15 @@ export function parseLifecyclePolicy(text: string): LifecycleRule[] {
     const p = r.rulePriority;
     if (typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 999)
       fail(`${where}.rulePriority must be an integer from 1 to 999`);
-    if (r.description !== undefined && typeof r.description !== "string") fail(`${where}.description must be a string`);
+    if (r.description !== undefined && typeof r.description !== "string")
+      fail(`${where}.description must be a string`);
     const s = r.selection;
     if (!isObject(s)) fail(`${where}.selection is required`);
-    checkKeys(s, ["tagStatus", "tagPrefixList", "tagPatternList", "countType", "countUnit", "countNumber"], `${where}.selection`);
+    checkKeys(
+      s,
+      ["tagStatus", "tagPrefixList", "tagPatternList", "countType", "countUnit", "countNumber"],
+      `${where}.selection`,
+    );
     if (s.tagStatus !== "tagged" && s.tagStatus !== "untagged" && s.tagStatus !== "any")
       fail(`${where}.selection.tagStatus must be tagged, untagged or any`);
     const lists: Record<string, string[] | undefined> = {};
@@ -97,12 +102,14 @@ export function parseLifecyclePolicy(text: string): LifecycleRule[] {
       fail(`${where}: tagPrefixList and tagPatternList are only allowed with tagStatus tagged`);
     }
     for (const pat of lists.tagPatternList ?? []) {
-      if ((pat.match(/\*/g) ?? []).length > 4) fail(`${where}: a tag pattern may contain at most 4 wildcards`);
+      if ((pat.match(/\*/g) ?? []).length > 4)
+        fail(`${where}: a tag pattern may contain at most 4 wildcards`);
     }
     if (s.countType !== "imageCountMoreThan" && s.countType !== "sinceImagePushed")
       fail(`${where}.selection.countType must be imageCountMoreThan or sinceImagePushed`);
     const n = s.countNumber;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) fail(`${where}.selection.countNumber must be a positive integer`);
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+      fail(`${where}.selection.countNumber must be a positive integer`);
     if (s.countType === "sinceImagePushed" && s.countUnit !== "days")
       fail(`${where}: countUnit must be days when countType is sinceImagePushed`);
     if (s.countType === "imageCountMoreThan" && s.countUnit !== undefined)

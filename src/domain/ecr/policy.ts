@@ -75,7 +75,11 @@ export function parsePolicy(text: string): Statement[] {
   if (doc.Version !== undefined && doc.Version !== "2012-10-17" && doc.Version !== "2008-10-17") {
     throw new PolicyInvalid(`unsupported policy Version ${String(doc.Version)}`);
   }
-  const raw = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement === undefined ? [] : [doc.Statement];
+  const raw = Array.isArray(doc.Statement)
+    ? doc.Statement
+    : doc.Statement === undefined
+      ? []
+      : [doc.Statement];
   if (raw.length === 0) throw new PolicyInvalid("the policy has no Statement");
   return raw.map((s, i): Statement => {
     if (!isObject(s)) throw new PolicyInvalid(`Statement[${i}] must be an object`);
@@ -98,7 +102,8 @@ export function parsePolicy(text: string): Statement[] {
       st.notPrincipals = np === "*" ? ["*"] : np;
     }
     if (s.Action !== undefined) st.actions = strings(s.Action, `Statement[${i}].Action`).map(checkAction);
-    if (s.NotAction !== undefined) st.notActions = strings(s.NotAction, `Statement[${i}].NotAction`).map(checkAction);
+    if (s.NotAction !== undefined)
+      st.notActions = strings(s.NotAction, `Statement[${i}].NotAction`).map(checkAction);
     return st;
   });
 }
@@ -130,7 +135,11 @@ function principalMatches(list: string[] | "*", caller: PolicyCaller): boolean {
 }
 
 /** What the statements say about `caller` doing `action`: an explicit Deny wins over Allow. */
-export function evaluatePolicy(statements: Statement[], caller: PolicyCaller, action: string): Effect | undefined {
+export function evaluatePolicy(
+  statements: Statement[],
+  caller: PolicyCaller,
+  action: string,
+): Effect | undefined {
   let allowed = false;
   for (const s of statements) {
     const who = s.notPrincipals
