@@ -8,6 +8,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { loadConfig } from "../../src/config/config.js";
+import type { IdentityResolver } from "../../src/identity/identity.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, silentLogger } from "../../src/lib/log.js";
@@ -35,7 +36,7 @@ export async function tempDir(prefix = "berth-test-"): Promise<string> {
 }
 
 export async function startBerth(
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
+  opts: { clock?: Clock; env?: Record<string, string>; identities?: IdentityResolver[] } = {},
 ): Promise<TestBerth> {
   const dataDir = await tempDir();
   const credentials = { accessKeyId: accessKeyId(), secretAccessKey: secretAccessKey() };
@@ -52,6 +53,7 @@ export async function startBerth(
     log,
     strictOutput: true,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.identities ? { identities: opts.identities } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: { region?: string; credentials?: Credentials } = {}) => ({
