@@ -222,11 +222,31 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     "docker-upload-uuid": id,
   });
 
+  /**
+   * The token endpoint of the Docker token flow. GET with Basic credentials (docker, skopeo) or
+   * POST with an OAuth2 password or refresh_token grant (containerd) exchange an authorization
+   * token for a bearer token (the same token); no credentials get an anonymous token, which only
+   * ever pulls from public repositories.
+   */
   async function handleToken(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const now = opts.clock.now();
-    let token: string;
-    let expiresAt: number;
+    let token: string | undefined;
+    if (req.method === "POST") {
+      const form = new URLSearchParams((await readLimited(req, 64 * 1024)).toString("utf8"));
+      const grant = form.get("grant_type");
+      if (grant === "password") {
+        if (form.get("username") !== "AWS")
+          throw new OciError(401, "UNAUTHORIZED", "the user name must be AWS");
+        token = form.get("password") ?? "";
+      } else if (grant === "refresh_token") {
+        token = form.get("refresh_token") ?? "";
+      } else {
+        throw new OciError(400, "UNSUPPORTED", `unsupported grant_type ${grant ?? "(none)"}`);
+      }
+      req.headers.authorization = `Bearer ${token}`;
+    }
     const header = req.headers.authorization;
+    let expiresAt: number;
     if (header) {
       // Checks the credentials; the bearer token is the authorization token itself.
       await authenticate(req);
@@ -242,6 +262,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     const body = JSON.stringify({
       token,
       access_token: token,
+      ...(req.method === "POST" ? { refresh_token: token } : {}),
       expires_in: Math.max(1, Math.floor((expiresAt - now) / 1000)),
       issued_at: new Date(now).toISOString(),
     });
