@@ -10,6 +10,7 @@ import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { type Loop, startLoop } from "../lib/loop.js";
 import { policyAuthorizer } from "../registry/authorizer.js";
+import { BlobCache } from "../registry/blob-cache.js";
 import type { BlobStore } from "../registry/blob-store.js";
 import { FsBlobStore } from "../registry/fs-blob-store.js";
 import { collectGarbage, type GcResult } from "../registry/gc.js";
@@ -32,6 +33,9 @@ const GC_INTERVAL_MS = 60 * 60 * 1000;
 const GC_GRACE_MS = 60 * 60 * 1000;
 /** An upload untouched this long is abandoned. */
 const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
+/** Memory for hot blobs (see blob-cache.ts), and the largest blob held there. */
+const BLOB_CACHE_BYTES = 256 * 1024 * 1024;
+const BLOB_CACHE_ENTRY_BYTES = 64 * 1024 * 1024;
 
 /** Handles tests and the CLI use to run background work now. */
 export interface RegistryHandle {
@@ -60,6 +64,7 @@ export function buildRegistry(opts: {
   const uploads = new Uploads(store, blobs, lock);
   const authorizer = policyAuthorizer();
   const pulls = new PullRecorder(store, log);
+  const cache = new BlobCache(blobs, BLOB_CACHE_BYTES, BLOB_CACHE_ENTRY_BYTES);
   const deps = {
     store,
     blobs,
@@ -125,6 +130,7 @@ export function buildRegistry(opts: {
       identity: opts.identity,
       authorizer,
       pulls,
+      cache,
       clock,
       log,
     }),

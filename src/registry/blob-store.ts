@@ -59,6 +59,8 @@ export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** Stream a blob, or a byte range of it (inclusive `end`). Undefined when absent. */
   read(digest: string, range?: { start: number; end: number }): Promise<Readable | undefined>;
+  /** A whole blob in one buffer (for blobs small enough to hold), or undefined when absent. */
+  readAll(digest: string): Promise<Buffer | undefined>;
   /** Store bytes under their digest (verified); a no-op when the blob exists. */
   put(digest: string, data: Buffer): Promise<BlobInfo>;
   /** Remove a blob; true when it existed. */

@@ -17,7 +17,7 @@
 import type { Hash } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -119,6 +119,17 @@ export class FsBlobStore implements BlobStore {
         ...(range ? { start: range.start, end: range.end } : {}),
         highWaterMark: 1 << 20,
       });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async readAll(digest: string): Promise<Buffer | undefined> {
+    const path = this.blobPath(digest);
+    if (!path) return undefined;
+    try {
+      return await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;

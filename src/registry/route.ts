@@ -25,6 +25,7 @@ import { imageKey, K, repoKey } from "../state/ecr/kinds.js";
 import type { ReferrerRecord, RepositoryRecord, TagRecord } from "../state/ecr/records.js";
 import type { Store } from "../state/store.js";
 import type { RepositoryAuthorizer } from "./authorizer.js";
+import type { BlobCache } from "./blob-cache.js";
 import { type BlobStore, DigestMismatch, OffsetMismatch, UploadNotFound } from "./blob-store.js";
 import { parseDigest } from "./digest.js";
 import { deleteImage, getLayer, ImageError, putImage, removeTag, resolveImage } from "./images.js";
@@ -41,6 +42,8 @@ export interface RegistryRouteOptions {
   identity: IdentityResolver;
   authorizer: RepositoryAuthorizer;
   pulls: PullRecorder;
+  /** Hot blobs served from memory. */
+  cache?: BlobCache;
   clock: Clock;
   log: Logger;
 }
@@ -406,6 +409,14 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         status = 206;
         headers["content-range"] = `bytes ${start}-${end}/${info.size}`;
         headers["content-length"] = end - start + 1;
+      }
+      if (opts.cache?.accepts(info.size)) {
+        const buf = await opts.cache.get(digest);
+        if (!buf) throw new OciError(404, "BLOB_UNKNOWN", `blob unknown to registry: ${digest}`);
+        const body = range ? buf.subarray(range.start, range.end + 1) : buf;
+        res.writeHead(status, { ...API_VERSION, "x-amzn-requestid": requestId, ...headers });
+        res.end(body);
+        return;
       }
       const stream = await blobs.read(digest, range);
       if (!stream) throw new OciError(404, "BLOB_UNKNOWN", `blob unknown to registry: ${digest}`);

@@ -66,6 +66,8 @@ export function blobStoreContract(
     it("answers undefined for absent or malformed digests", async () => {
       assert.equal(await store.stat(sha256Of("never stored")), undefined);
       assert.equal(await store.read(sha256Of("never stored")), undefined);
+      assert.equal(await store.readAll(sha256Of("never stored")), undefined);
+      assert.equal(await store.readAll("sha256:../../x"), undefined);
       assert.equal(await store.stat("sha256:../../../etc/passwd"), undefined);
       assert.equal(await store.read("md5:abc"), undefined);
       assert.equal(await store.delete("sha256:.."), false);
