@@ -74,9 +74,9 @@ export interface BlobStore {
   uploadInfo(id: string): Promise<UploadInfo | undefined>;
   /**
    * Append bytes at `offset`, which must be the upload's current size (OffsetMismatch otherwise).
-   * Resolves to the new size. When `limit` is given, stops with an error past that many bytes.
+   * Resolves to the new size. `tap`, when given, sees every chunk as it is written, in order.
    */
-  append(id: string, offset: number, data: Readable | Buffer): Promise<number>;
+  append(id: string, offset: number, data: Readable | Buffer, tap?: (chunk: Buffer) => void): Promise<number>;
   /**
    * Verify the upload hashes to `digest` and publish it as that blob; the upload is gone afterwards
    * either way except on DigestMismatch, where it remains so the client can see its state (and

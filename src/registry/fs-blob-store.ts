@@ -225,7 +225,12 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async append(id: string, offset: number, data: Readable | Buffer): Promise<number> {
+  async append(
+    id: string,
+    offset: number,
+    data: Readable | Buffer,
+    tap?: (chunk: Buffer) => void,
+  ): Promise<number> {
     const path = this.uploadPath(id);
     return this.serial(id, async () => {
       const info = await this.uploadInfo(id);
@@ -247,6 +252,7 @@ export class FsBlobStore implements BlobStore {
       const hashing = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           running?.hash.update(chunk);
+          tap?.(chunk);
           written += chunk.length;
           cb(null, chunk);
         },

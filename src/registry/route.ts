@@ -60,6 +60,8 @@ class OciError extends Error {
   }
 }
 
+const PULL_RECORD_INTERVAL_MS = 60_000;
+
 const API_VERSION = { "docker-distribution-api-version": "registry/2.0" };
 
 interface Caller {
@@ -305,7 +307,11 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         send(res, 200, headers, requestId);
         return;
       }
-      opts.pulls.record(imageKey(repo.registry, repo.name, image.value.digest), opts.clock.now());
+      // ECR refreshes lastRecordedPullTime at least daily; Berth within a minute, without a write per pull.
+      const now = opts.clock.now();
+      if (now - (image.value.lastPulledAt ?? 0) > PULL_RECORD_INTERVAL_MS) {
+        opts.pulls.record(imageKey(repo.registry, repo.name, image.value.digest), now);
+      }
       send(res, 200, headers, requestId, body);
       return;
     }
@@ -411,11 +417,14 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         headers["content-length"] = end - start + 1;
       }
       if (opts.cache?.accepts(info.size)) {
-        const buf = await opts.cache.get(digest);
-        if (!buf) throw new OciError(404, "BLOB_UNKNOWN", `blob unknown to registry: ${digest}`);
-        const body = range ? buf.subarray(range.start, range.end + 1) : buf;
+        const chunks = await opts.cache.get(digest);
+        if (!chunks) throw new OciError(404, "BLOB_UNKNOWN", `blob unknown to registry: ${digest}`);
+        const body = range ? [Buffer.concat(chunks).subarray(range.start, range.end + 1)] : chunks;
         res.writeHead(status, { ...API_VERSION, "x-amzn-requestid": requestId, ...headers });
-        res.end(body);
+        res.cork();
+        for (const c of body) res.write(c);
+        res.end();
+        res.uncork();
         return;
       }
       const stream = await blobs.read(digest, range);
@@ -474,9 +483,11 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     }
     // A PATCH without Content-Range streams the rest of the upload (docker sends it so).
     if (length === 0 && req.headers["transfer-encoding"] === undefined) return size;
+    const tap = opts.cache?.capture(id, start);
     try {
-      return await uploads.append(id, start, req);
+      return await uploads.append(id, start, req, tap);
     } catch (err) {
+      opts.cache?.forget(id);
       if (err instanceof OffsetMismatch) {
         throw new OciError(416, "BLOB_UPLOAD_INVALID", err.message, {
           range: `0-${Math.max(0, err.actual - 1)}`,
@@ -499,8 +510,10 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     if (!digest || !parseDigest(digest))
       throw new OciError(400, "DIGEST_INVALID", `invalid or missing digest: ${digest}`);
     try {
-      await uploads.finish(id, repo.registry, repo.name, digest, opts.clock.now());
+      const info = await uploads.finish(id, repo.registry, repo.name, digest, opts.clock.now());
+      opts.cache?.committed(id, digest, info.size);
     } catch (err) {
+      opts.cache?.forget(id);
       if (err instanceof DigestMismatch) {
         throw new OciError(
           400,
@@ -590,6 +603,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         await finish(res, requestId, repo, path, id, query.get("digest"));
         return;
       case "DELETE":
+        opts.cache?.forget(id);
         await uploads.cancel(id);
         send(res, 204, {}, requestId);
         return;

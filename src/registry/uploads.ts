@@ -49,8 +49,13 @@ export class Uploads {
     return { record: rec.value, size: info.size };
   }
 
-  append(id: string, offset: number, data: Readable | Buffer): Promise<number> {
-    return this.blobs.append(id, offset, data);
+  append(
+    id: string,
+    offset: number,
+    data: Readable | Buffer,
+    tap?: (chunk: Buffer) => void,
+  ): Promise<number> {
+    return this.blobs.append(id, offset, data, tap);
   }
 
   /** Verify, publish and link. Throws DigestMismatch (the upload stays) or UploadNotFound. */

@@ -87,7 +87,12 @@ export function blobStoreContract(
       await store.createUpload(id);
       assert.equal((await store.uploadInfo(id))?.size, 0);
       assert.equal(await store.append(id, 0, a), 3000);
-      assert.equal(await store.append(id, 3000, Readable.from([b.subarray(0, 10), b.subarray(10)])), 10000);
+      const seen: Buffer[] = [];
+      assert.equal(
+        await store.append(id, 3000, Readable.from([b.subarray(0, 10), b.subarray(10)]), (c) => seen.push(c)),
+        10000,
+      );
+      assert.deepEqual(Buffer.concat(seen), b, "the tap sees every appended byte, in order");
       const whole = Buffer.concat([a, b]);
       const digest = sha256Of(whole);
       assert.equal(await store.stat(digest), undefined, "nothing is visible before the commit");
