@@ -8,7 +8,7 @@ import {
   parseLifecyclePolicy,
 } from "../../src/domain/ecr/lifecycle.js";
 import { isTagMutable, mutabilityProblem, wildcardMatch } from "../../src/domain/ecr/mutability.js";
-import { isRepositoryName, parseRepositoryPath } from "../../src/domain/ecr/names.js";
+import { isRepositoryName, parseRegistryImage, parseRepositoryPath } from "../../src/domain/ecr/names.js";
 import { evaluatePolicy, PolicyInvalid, parsePolicy } from "../../src/domain/ecr/policy.js";
 import { policyAuthorizer } from "../../src/registry/authorizer.js";
 import { ManifestInvalid, parseManifest } from "../../src/registry/manifest.js";
@@ -325,6 +325,25 @@ describe("tag mutability, names and manifests", () => {
     assert.deepEqual(parseRepositoryPath("us-east-1/team/app"), { registry: "us-east-1", name: "team/app" });
     assert.deepEqual(parseRepositoryPath("public/app"), { registry: "public", name: "app" });
     assert.equal(parseRepositoryPath("team/app"), undefined);
+    const host = "127.0.0.1:4747";
+    assert.deepEqual(parseRegistryImage(`${host}/us-east-1/team/app:v1`, host), {
+      registry: "us-east-1",
+      name: "team/app",
+      reference: "v1",
+    });
+    assert.deepEqual(parseRegistryImage(`${host}/public/app`, host), {
+      registry: "public",
+      name: "app",
+      reference: "latest",
+    });
+    const d = `sha256:${"b".repeat(64)}`;
+    assert.deepEqual(parseRegistryImage(`${host}/eu-west-1/app@${d}`, host), {
+      registry: "eu-west-1",
+      name: "app",
+      reference: d,
+    });
+    assert.equal(parseRegistryImage("busybox:latest", host), undefined);
+    assert.equal(parseRegistryImage(`${host}/app:v1`, host), undefined);
   });
   it("reads manifests of every supported type and refuses the rest", () => {
     const d = `sha256:${"a".repeat(64)}`;

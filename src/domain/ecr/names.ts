@@ -51,3 +51,30 @@ export function parseRepositoryPath(path: string): { registry: string; name: str
   if (!isRepositoryName(name)) return undefined;
   return { registry, name };
 }
+
+/**
+ * If `image` (a task definition's image) names a repository in Berth's own registry at
+ * `registryHost`, its parts; otherwise undefined. The agent uses this to tell which images need an
+ * ECR authorization token to pull.
+ */
+export function parseRegistryImage(
+  image: string,
+  registryHost: string,
+): { registry: string; name: string; reference: string } | undefined {
+  if (!image.startsWith(`${registryHost}/`)) return undefined;
+  let rest = image.slice(registryHost.length + 1);
+  let reference = "latest";
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    reference = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  } else {
+    const colon = rest.lastIndexOf(":");
+    if (colon > rest.lastIndexOf("/")) {
+      reference = rest.slice(colon + 1);
+      rest = rest.slice(0, colon);
+    }
+  }
+  const parsed = parseRepositoryPath(rest);
+  return parsed ? { ...parsed, reference } : undefined;
+}
