@@ -558,6 +558,23 @@ describe("ECR API", () => {
     assert.deepEqual(detail.imageTags, ["v7"]);
     assert.equal(detail.repositoryName, "api/cli");
     assert.equal(detail.imageSizeInBytes, img.config.length + img.layers[0]!.length);
+    // The repositoryUri is an image reference a task definition accepts.
+    const uri = (await client.send(new DescribeRepositoriesCommand({ repositoryNames: ["api/cli"] })))
+      .repositories![0]!.repositoryUri!;
+    const td = await runAws(t, [
+      "ecs",
+      "register-task-definition",
+      "--family",
+      "from-ecr",
+      "--container-definitions",
+      JSON.stringify([{ name: "app", image: `${uri}:v7`, memory: 64 }]),
+    ]);
+    assert.equal(td.code, 0, td.stderr);
+    assert.equal(
+      td.json<{ taskDefinition: { containerDefinitions: { image: string }[] } }>().taskDefinition
+        .containerDefinitions[0]!.image,
+      `${new URL(t.url).host}/us-east-1/api/cli:v7`,
+    );
     const missing = await runAws(t, ["ecr", "describe-images", "--repository-name", "api/nothing"]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /RepositoryNotFoundException/);
