@@ -8,11 +8,11 @@
  * way docker does: per blob HEAD, POST, one streamed PATCH, PUT ?digest; then PUT the manifest.
  * Pulls GET the manifest and every blob, verifying each digest. Every push uses fresh random
  * (incompressible) content. Each row is the median of `--rounds` runs, Berth and distribution
- * alternating.
+ * alternating, with `sync` before every measurement.
  *
  *   node dist/bench/registry.js [--rounds 3] [--large-mb 100] [--small 100]
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -166,6 +166,9 @@ interface Result {
 
 /** Run `jobs` over `clients` workers; MB/s over the wall time, latency per job. */
 async function runJobs(pid: number, clients: number, jobs: (() => Promise<number>)[]): Promise<Result> {
+  // Flush dirty pages first, so a server that acknowledged writes before they reached the disk
+  // does not hand its write-back to whoever is measured next.
+  execFileSync("sync");
   const cpu0 = await cpuSeconds(pid);
   const lat: number[] = [];
   let bytes = 0;

@@ -178,6 +178,10 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     const parsed = parseRepositoryPath(path);
     if (!parsed) throw new OciError(400, "NAME_INVALID", `invalid repository name: ${path}`);
     const scope = `repository:${path}:${scopeActions}`;
+    if (caller.principal && caller.registry !== parsed.registry && parsed.registry === PUBLIC_REGISTRY) {
+      // A docker logged in to a private registry on this host still pulls public images anonymously.
+      caller = { principal: undefined, registry: undefined };
+    }
     if (caller.principal && caller.registry !== parsed.registry) {
       throw new OciError(
         401,
