@@ -474,7 +474,10 @@ describe("OCI registry (/v2/)", () => {
     );
     // Credentials for a private registry do not get in the way of public pulls.
     assert.equal((await oci(t.url, "/v2/public/open/app/manifests/v1", { auth })).status, 200);
-    assert.equal((await oci(t.url, "/v2/public/open/app/blobs/uploads/", { method: "POST", auth })).status, 401);
+    assert.equal(
+      (await oci(t.url, "/v2/public/open/app/blobs/uploads/", { method: "POST", auth })).status,
+      401,
+    );
     // ...but never a push.
     const push = await oci(t.url, "/v2/public/open/app/blobs/uploads/", {
       method: "POST",
