@@ -82,6 +82,7 @@ export function buildRegistry(opts: {
       now: clock.now(),
       graceMs: GC_GRACE_MS,
       uploadTtlMs: UPLOAD_TTL_MS,
+      onDelete: (digest) => cache.drop(digest),
     });
   const loops: Loop[] = [];
   const components: Component[] = [

@@ -24,6 +24,8 @@ export interface GcOptions {
   now: number;
   graceMs: number;
   uploadTtlMs: number;
+  /** Told of every blob the sweep deletes (the memory cache forgets it). */
+  onDelete?: (digest: string) => void;
 }
 
 export interface GcResult {
@@ -79,7 +81,10 @@ export async function collectGarbage(o: GcOptions): Promise<GcResult> {
     }
     let n = 0;
     for await (const b of o.blobs.list()) {
-      if (!linked.has(b.digest) && (await o.blobs.delete(b.digest))) n++;
+      if (!linked.has(b.digest) && (await o.blobs.delete(b.digest))) {
+        o.onDelete?.(b.digest);
+        n++;
+      }
     }
     return n;
   });

@@ -94,6 +94,28 @@ describe("OCI registry (/v2/)", () => {
     assert.ok(expires_in > 11 * 3600 && expires_in <= 12 * 3600, `expires_in ${expires_in}`);
     assert.equal((await oci(t.url, "/v2/", { auth: `Bearer ${token}` })).status, 200);
     assert.equal((await oci(t.url, `/v2/${repo}/tags/list`, { auth: `Bearer ${token}` })).status, 200);
+    // containerd's OAuth2 form: a password grant, then a refresh grant with what it returned.
+    const form = (fields: Record<string, string>) =>
+      oci(t.url, "/v2/token", {
+        method: "POST",
+        body: new URLSearchParams(fields).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    const password = Buffer.from(auth.slice(6), "base64").toString("utf8").slice(4);
+    const granted = await form({ grant_type: "password", username: "AWS", password, service: "berth" });
+    assert.equal(granted.status, 200);
+    const refresh = granted.json<{ refresh_token: string; access_token: string }>();
+    assert.equal((await oci(t.url, "/v2/", { auth: `Bearer ${refresh.access_token}` })).status, 200);
+    assert.equal(
+      (await form({ grant_type: "refresh_token", refresh_token: refresh.refresh_token })).status,
+      200,
+    );
+    assert.equal(
+      (await form({ grant_type: "password", username: "AWS", password: "wrong.wrong" })).status,
+      401,
+    );
+    assert.equal((await form({ grant_type: "password", username: "root", password })).status, 401);
+    assert.equal((await form({ grant_type: "client_credentials" })).status, 400);
     // Bad credentials at the realm get no token.
     assert.equal((await oci(t.url, "/v2/token", { auth: basic("nope.nope") })).status, 401);
   });
