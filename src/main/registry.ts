@@ -115,6 +115,14 @@ export function buildRegistry(opts: {
           }),
         );
       },
+      async reset() {
+        // The store has been wiped: no blob is linked and no upload recorded any more.
+        cache.clear();
+        await lock.exclusive(async () => {
+          for await (const b of blobs.list()) await blobs.delete(b.digest);
+          for await (const u of blobs.listUploads()) await blobs.abortUpload(u.id);
+        });
+      },
       async stop() {
         for (const l of loops.splice(0)) await l.stop();
         await pulls.flush();

@@ -69,6 +69,15 @@ export class BlobCache {
     }
   }
 
+  /** Forget everything (berth reset). */
+  clear(): void {
+    this.entries.clear();
+    this.sizes.clear();
+    this.captures.clear();
+    this.bytes = 0;
+    this.captured = 0;
+  }
+
   /** Forget a blob (it was deleted). */
   drop(digest: string): void {
     if (!this.entries.delete(digest)) return;

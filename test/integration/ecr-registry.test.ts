@@ -8,13 +8,17 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { CreateRepositoryCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
+import {
+  CreateRepositoryCommand,
+  DescribeRepositoriesCommand,
+  SetRepositoryPolicyCommand,
+} from "@aws-sdk/client-ecr";
 import {
   CreateRepositoryCommand as CreatePublicRepositoryCommand,
   GetAuthorizationTokenCommand as GetPublicTokenCommand,
 } from "@aws-sdk/client-ecr-public";
 import { ManualClock } from "../../src/lib/clock.js";
-import { startBerth, type TestBerth } from "../helpers/berth.js";
+import { signedFetch, startBerth, type TestBerth } from "../helpers/berth.js";
 import {
   basic,
   ecr,
@@ -574,5 +578,23 @@ describe("OCI registry (/v2/)", () => {
     } finally {
       clock.set(Date.now());
     }
+  });
+  it("forgets every repository, blob and upload on berth reset", async () => {
+    const data = randomBytes(300);
+    const digest = await pushBlob(t.url, repo, auth, data);
+    const start = await oci(t.url, `/v2/${repo}/blobs/uploads/`, { method: "POST", auth });
+    const id = start.headers.get("location")!.split("/").pop()!;
+    const r = await signedFetch(t.url, {
+      path: "/_berth/reset",
+      service: "ecs",
+      credentials: t.credentials,
+      region: t.region,
+    });
+    assert.equal(r.status, 200);
+    assert.equal(await t.berth.registry.blobs.stat(digest), undefined);
+    assert.equal(await t.berth.registry.blobs.uploadInfo(id), undefined);
+    const repos = await ecr(t).send(new DescribeRepositoriesCommand({}));
+    assert.deepEqual(repos.repositories, []);
+    assert.equal((await oci(t.url, `/v2/${repo}/blobs/${digest}`, { auth })).status, 404);
   });
 });
