@@ -32,6 +32,8 @@ import {
 import { type Algorithm, newHash, parseDigest } from "./digest.js";
 
 const UPLOAD_ID = /^[A-Za-z0-9-]{8,64}$/;
+/** With fsync, start flushing an upload's data to disk after this many bytes arrive. */
+const FLUSH_BEHIND_BYTES = 8 * 1024 * 1024;
 
 interface RunningHash {
   hash: Hash;
@@ -50,6 +52,8 @@ export class FsBlobStore implements BlobStore {
   private readonly hashes = new Map<string, RunningHash>();
   /** Appends and commits of one upload run one at a time. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Write-behind: a datasync of an upload's file in progress (fsync mode). */
+  private readonly flushes = new Map<string, Promise<void>>();
 
   private constructor(opts: FsBlobStoreOptions) {
     this.root = opts.root;
@@ -84,6 +88,25 @@ export class FsBlobStore implements BlobStore {
   private uploadPath(id: string): string {
     if (!UPLOAD_ID.test(id)) throw new UploadNotFound(id);
     return join(this.root, "uploads", id);
+  }
+
+  /**
+   * With fsync, flush an upload's data while more is still arriving, so the disk works alongside
+   * the network and the sync at commit has little left to do. At most one flush per upload at a time.
+   */
+  private flushBehind(id: string, path: string): void {
+    if (this.flushes.has(id)) return;
+    const flush = (async () => {
+      const fh = await open(path, "r");
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => this.flushes.delete(id));
+    this.flushes.set(id, flush);
   }
 
   private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -249,11 +272,19 @@ export class FsBlobStore implements BlobStore {
       }
       const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
       let written = offset;
+      let unflushed = 0;
+      const flushEvery = this.fsync ? FLUSH_BEHIND_BYTES : Number.POSITIVE_INFINITY;
+      const flushBehind = () => this.flushBehind(id, path);
       const hashing = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           running?.hash.update(chunk);
           tap?.(chunk);
           written += chunk.length;
+          unflushed += chunk.length;
+          if (unflushed >= flushEvery) {
+            unflushed = 0;
+            flushBehind();
+          }
           cb(null, chunk);
         },
       });
@@ -294,6 +325,7 @@ export class FsBlobStore implements BlobStore {
       }
       if (actual !== digest) throw new DigestMismatch(digest, actual);
       this.hashes.delete(id);
+      await this.flushes.get(id);
       if (await this.stat(digest)) {
         await unlink(path);
       } else {
