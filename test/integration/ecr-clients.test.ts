@@ -23,6 +23,9 @@ const DOCKER = "/usr/bin/docker";
 const CONTAINERD = "/var/run/docker/containerd/containerd.sock";
 const suffix = randomBytes(4).toString("hex");
 
+/** Image ids this file built; removed (with every tag and repo digest) at the end. */
+const builtIds: string[] = [];
+
 /** Build a three-layer image on berth-test/busybox with random content; returns its tag. */
 async function buildImage(name: string): Promise<string> {
   const ctx = await mkdtemp(join(tmpdir(), "berth-img-"));
@@ -35,6 +38,7 @@ async function buildImage(name: string): Promise<string> {
     const tag = `berth-ecr-test/${name}-${suffix}:latest`;
     const r = await run(DOCKER, ["build", "-q", "-t", tag, ctx]);
     assert.equal(r.code, 0, r.stderr);
+    builtIds.push(r.stdout.trim());
     return tag;
   } finally {
     await rm(ctx, { recursive: true, force: true });
@@ -68,6 +72,7 @@ describe("registry with real clients", () => {
   });
   after(async () => {
     for (const ref of created) await run(DOCKER, ["rmi", "-f", ref]);
+    for (const id of builtIds) await run(DOCKER, ["rmi", "-f", id]);
     await cfg.cleanup();
     await anonCfg.cleanup();
     await t.close();
