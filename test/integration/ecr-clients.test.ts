@@ -256,8 +256,12 @@ describe("registry with real clients", () => {
         `${host}/us-east-1/clients/app:v1`,
       ]);
     } finally {
-      const list = await ctr(["images", "ls", "-q"]);
-      for (const ref of list.stdout.trim().split("\n").filter(Boolean)) await ctr(["images", "rm", ref]);
+      // A namespace can only be removed once its images and content are gone.
+      const lines = async (args: string[]) => (await ctr(args)).stdout.trim().split("\n").filter(Boolean);
+      for (const ref of await lines(["images", "ls", "-q"])) await ctr(["images", "rm", ref]);
+      for (const lease of await lines(["leases", "ls", "-q"])) await ctr(["leases", "rm", lease]);
+      const content = await lines(["content", "ls", "-q"]);
+      if (content.length > 0) await ctr(["content", "rm", ...content]);
       await run("ctr", ["--address", CONTAINERD, "namespaces", "rm", ns]);
     }
   });
