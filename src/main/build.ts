@@ -102,7 +102,7 @@ export function build(opts: BuildOptions): Berth {
     stsService(),
     ...registry.services,
   ];
-  const components: Component[] = [...registry.components];
+  const components: Component[] = [];
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // CloudWatch Logs arrives with its service; until then shipped output waits in the agents' buffers.
   const logSink: LogSink = {
@@ -180,6 +180,9 @@ export function build(opts: BuildOptions): Berth {
         // The agent talks to the control plane over HTTP, so it starts once the port is open.
         components.push(agentComponent);
       }
+      // The registry resets last: its reset deletes files, and the agent's reset is sensitive to
+      // time passing between the store wipe and its own reset.
+      for (const c of registry.components) if (!components.includes(c)) components.push(c);
       for (const c of components) await c.start?.();
       ready = true;
       return url;
