@@ -2,7 +2,8 @@
 # Idempotent set-up for a fresh Debian machine: installs only what is missing and says what it does.
 #   scripts/setup.sh              everything `berth up` needs (npm dependencies, Docker engine, ...)
 #   scripts/setup.sh --npm-only   npm dependencies only
-#   scripts/setup.sh --test       also what the tests need (AWS CLI v2, ...)
+#   scripts/setup.sh --test       also what the tests need (AWS CLI v2, skopeo, ...)
+#   scripts/setup.sh --bench      also what the benchmarks need (distribution: Debian docker-registry)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,6 +13,7 @@ for arg in "$@"; do
   case "$arg" in
     --npm-only) mode="npm" ;;
     --test) mode="test" ;;
+    --bench) mode="bench" ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -29,8 +31,11 @@ fi
 
 # --- Debian packages -------------------------------------------------------------------------
 packages=(docker.io iptables ca-certificates curl)
-if [[ "$mode" == "test" ]]; then
-  packages+=(awscli busybox-static)
+if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
+  packages+=(awscli busybox-static skopeo)
+fi
+if [[ "$mode" == "bench" ]]; then
+  packages+=(docker-registry)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -60,6 +65,6 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
 fi
 
 # --- Test images -----------------------------------------------------------------------------
-if [[ "$mode" == "test" ]]; then
+if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   "$root/test/images/build.sh"
 fi

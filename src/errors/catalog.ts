@@ -168,7 +168,11 @@ export const Errors = {
     400,
     "CreateLogGroup or CreateLogStream with a name already in use",
   ),
-  TooManyTags: def("TooManyTagsException", 400, "TagResource would leave a log group with more than 50 tags"),
+  TooManyTags: def(
+    "TooManyTagsException",
+    400,
+    "tagging would leave a log group or ECR repository with more than 50 tags",
+  ),
 
   // --- SSM Parameter Store ----------------------------------------------------------------------
   ParameterNotFound: def("ParameterNotFound", 400, "SSM: the named parameter does not exist"),
@@ -336,6 +340,76 @@ export const Errors = {
     "AssumeRole session policies exceed the packed size limit",
     { query: { code: "PackedPolicyTooLarge", status: 400 } },
   ),
+
+  // --- ECR and ECR Public (issue: ECR) ---------------------------------------------------------
+  RepositoryNotFound: def("RepositoryNotFoundException", 400, "the named ECR repository does not exist"),
+  RepositoryAlreadyExists: def(
+    "RepositoryAlreadyExistsException",
+    400,
+    "CreateRepository with a name in use",
+  ),
+  RepositoryNotEmpty: def(
+    "RepositoryNotEmptyException",
+    400,
+    "DeleteRepository without force on a repository with images",
+  ),
+  RepositoryPolicyNotFound: def("RepositoryPolicyNotFoundException", 400, "the repository has no policy"),
+  RegistryPolicyNotFound: def("RegistryPolicyNotFoundException", 400, "the registry has no policy"),
+  ImageNotFound: def("ImageNotFoundException", 400, "the named image does not exist in the repository"),
+  ImageAlreadyExists: def("ImageAlreadyExistsException", 400, "PutImage of an image and tag already present"),
+  ImageTagAlreadyExists: def(
+    "ImageTagAlreadyExistsException",
+    400,
+    "PutImage moving a tag in an immutable repository",
+  ),
+  ImageDigestDoesNotMatch: def(
+    "ImageDigestDoesNotMatchException",
+    400,
+    "PutImage with an imageDigest the manifest does not hash to",
+  ),
+  LayersNotFound: def(
+    "LayersNotFoundException",
+    400,
+    "PutImage of a manifest whose layers are not in the repository",
+  ),
+  ReferencedImagesNotFound: def(
+    "ReferencedImagesNotFoundException",
+    400,
+    "PutImage of an index whose manifests are not in the repository",
+  ),
+  InvalidLayer: def(
+    "InvalidLayerException",
+    400,
+    "CompleteLayerUpload whose content does not match the digest",
+  ),
+  InvalidLayerPart: def(
+    "InvalidLayerPartException",
+    400,
+    "UploadLayerPart that does not continue the upload",
+  ),
+  LayerAlreadyExists: def(
+    "LayerAlreadyExistsException",
+    400,
+    "CompleteLayerUpload of a layer already in the repository",
+  ),
+  LayerInaccessible: def(
+    "LayerInaccessibleException",
+    400,
+    "GetDownloadUrlForLayer of a layer not in the repository",
+  ),
+  UploadNotFound: def("UploadNotFoundException", 400, "the layer upload id is unknown"),
+  EmptyUpload: def("EmptyUploadException", 400, "CompleteLayerUpload of an upload with no bytes"),
+  LifecyclePolicyNotFound: def(
+    "LifecyclePolicyNotFoundException",
+    400,
+    "the repository has no lifecycle policy",
+  ),
+  LifecyclePolicyPreviewNotFound: def(
+    "LifecyclePolicyPreviewNotFoundException",
+    400,
+    "no lifecycle policy preview was started",
+  ),
+  InvalidTagParameter: def("InvalidTagParameterException", 400, "a resource tag key or value is invalid"),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Errors;

@@ -18,7 +18,7 @@ import { taskJanitor } from "../control/task-janitor.js";
 import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { iamAccessKeys } from "../identity/access-keys.js";
-import { chainIdentity, rootIdentity } from "../identity/identity.js";
+import { chainIdentity, type IdentityResolver, rootIdentity } from "../identity/identity.js";
 import { aesGcmSealer, fileKey } from "../identity/sealer.js";
 import { taskCredentialIssuer } from "../identity/task-roles.js";
 import { temporaryCredentials } from "../identity/temporary.js";
@@ -42,6 +42,7 @@ import type { Store } from "../state/store.js";
 import { type LocalAgentOptions, localAgent } from "./agent-component.js";
 import type { RootCredentials } from "./credentials.js";
 import { internalRoutes } from "./internal-routes.js";
+import { buildRegistry, type RegistryHandle } from "./registry.js";
 
 export interface BuildOptions {
   config: Config;
@@ -66,6 +67,8 @@ export interface BuildOptions {
   serviceSettleMs?: number;
   /** The master keyring that seals secrets; defaults to the config's key, or `<data-dir>/master.key`. */
   keyring?: KeyringSource;
+  /** Further principals besides the root credentials (tests; IAM users plug in here). */
+  identities?: IdentityResolver[];
 }
 
 /**
@@ -94,6 +97,8 @@ export interface Berth {
   agent(): Agent | undefined;
   /** Every in-process agent. */
   agents(): Agent[];
+  /** The container registry's background work, to run on demand. */
+  readonly registry: RegistryHandle;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -122,6 +127,7 @@ export function build(opts: BuildOptions): Berth {
     rootIdentity({ accountId: config.accountId, ...opts.credentials }),
     iamAccessKeys({ store: theStore, sealer, accountId: config.accountId, generation: iamGeneration }),
     temporaryCredentials({ sealer, accountId: config.accountId }),
+    ...(opts.identities ?? []),
   );
   const keyring =
     opts.keyring ??
@@ -131,6 +137,16 @@ export function build(opts: BuildOptions): Berth {
       masterKeyFile: config.masterKeyFile,
       warn: (msg, fields) => log.warn(msg, fields),
     });
+  let url = "";
+  const registry = buildRegistry({
+    config,
+    store: theStore,
+    identity,
+    clock,
+    log,
+    // The registry host docker uses: Berth's own address, known once it listens.
+    registryHost: () => (url ? new URL(url).host : `${config.host}:${config.port}`),
+  });
   const services: ServiceDefinition[] = [
     ecsService({
       store: theStore,
@@ -144,12 +160,12 @@ export function build(opts: BuildOptions): Berth {
     ssmService({ store: theStore, keyring }),
     secretsManagerService({ store: theStore, keyring }),
     kmsService({ store: theStore, keyring }),
+    ...registry.services,
   ];
   const secrets = secretResolver({ store: theStore, keyring });
   const components: Component[] = [
     secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
   ];
-  let url = "";
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // Container output that agents ship for awslogs goes into CloudWatch Logs.
   const logs: LogSink = logSink({ store: theStore, clock, log: log.child({ component: "logs" }) });
@@ -214,6 +230,7 @@ export function build(opts: BuildOptions): Berth {
     strictOutput: opts.strictOutput ?? false,
     routes: [
       agentRoute,
+      registry.route,
       internalRoutes({
         version: VERSION,
         isReady: () => ready,
@@ -234,6 +251,7 @@ export function build(opts: BuildOptions): Berth {
     secrets,
     agent: () => agentComponents[0]?.agent(),
     agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
+    registry: registry.handle,
     async listen() {
       url = await new Promise<string>((resolve, reject) => {
         server.once("error", reject);
@@ -248,6 +266,9 @@ export function build(opts: BuildOptions): Berth {
         // Agents talk to the control plane over HTTP, so they start once the port is open.
         if (!components.includes(a)) components.push(a);
       }
+      // The registry resets last: its reset deletes files, and the agent's reset is sensitive to
+      // time passing between the store wipe and its own reset.
+      for (const c of registry.components) if (!components.includes(c)) components.push(c);
       for (const c of components) await c.start?.();
       ready = true;
       return url;

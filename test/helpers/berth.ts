@@ -12,6 +12,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { loadConfig } from "../../src/config/config.js";
+import type { IdentityResolver } from "../../src/identity/identity.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
 import { createLogger, type Logger, silentLogger } from "../../src/lib/log.js";
@@ -70,6 +71,8 @@ export interface StartOptions {
   joinToken?: string;
   /** A store to use instead of the SQLite file in the data dir (e.g. one wrapped to observe or delay). */
   store?: Store;
+  /** Further principals besides the root credentials and IAM. */
+  identities?: IdentityResolver[];
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
@@ -97,6 +100,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
     ...(opts.serviceSettleMs !== undefined ? { serviceSettleMs: opts.serviceSettleMs } : {}),
     ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.identities ? { identities: opts.identities } : {}),
   });
   const url = await berth.listen();
   const clientOpts = (o: ClientOptions = {}) => ({

@@ -1,0 +1,97 @@
+/**
+ * Registry credentials. GetAuthorizationToken hands out `base64("AWS:" + password)`; the password is
+ * a token Berth signs with a key of its own (kept in the data dir), naming the access key it was
+ * issued to, the registry (region, or `public`) and the expiry. Verifying a token re-resolves the
+ * access key, so a token dies with its key. Anonymous bearer tokens (ECR Public pulls) carry no key.
+ *
+ * Signed download URLs (GetDownloadUrlForLayer) use the same key.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** ECR's lifetime of an authorization token. */
+export const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+export const DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000;
+
+export interface TokenClaims {
+  /** The access key id the token was issued to; undefined for an anonymous token. */
+  accessKeyId?: string;
+  principalArn?: string;
+  /** Region, or `public`. */
+  registry: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+interface Wire {
+  k?: string;
+  p?: string;
+  r: string;
+  e: number;
+  n: string;
+}
+
+export class RegistryTokens {
+  constructor(private readonly key: Buffer) {}
+
+  /** Load the signing key from `path`, creating it (mode 0600) on first use. */
+  static fromFile(path: string): RegistryTokens {
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      try {
+        writeFileSync(path, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+    return new RegistryTokens(Buffer.from(readFileSync(path, "utf8").trim(), "base64"));
+  }
+
+  private mac(text: string): string {
+    return createHmac("sha256", this.key).update(text).digest("base64url");
+  }
+
+  issue(claims: TokenClaims): string {
+    const wire: Wire = { r: claims.registry, e: claims.expiresAt, n: randomBytes(6).toString("base64url") };
+    if (claims.accessKeyId) wire.k = claims.accessKeyId;
+    if (claims.principalArn) wire.p = claims.principalArn;
+    const body = Buffer.from(JSON.stringify(wire)).toString("base64url");
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** The claims of a genuine, unexpired token; undefined otherwise. */
+  verify(token: string, now: number): TokenClaims | undefined {
+    const dot = token.indexOf(".");
+    if (dot < 0 || token.length > 4096) return undefined;
+    const body = token.slice(0, dot);
+    const sig = Buffer.from(token.slice(dot + 1));
+    const want = Buffer.from(this.mac(body));
+    if (sig.length !== want.length || !timingSafeEqual(sig, want)) return undefined;
+    let wire: Wire;
+    try {
+      wire = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Wire;
+    } catch {
+      return undefined;
+    }
+    if (typeof wire.e !== "number" || wire.e <= now || typeof wire.r !== "string") return undefined;
+    const claims: TokenClaims = { registry: wire.r, expiresAt: wire.e };
+    if (typeof wire.k === "string") claims.accessKeyId = wire.k;
+    if (typeof wire.p === "string") claims.principalArn = wire.p;
+    return claims;
+  }
+
+  /** A signature over a blob download (`registry/name@digest`) valid until `expiresAt`. */
+  signDownload(path: string, expiresAt: number): string {
+    return `${expiresAt}.${this.mac(`download\n${path}\n${expiresAt}`)}`;
+  }
+
+  verifyDownload(path: string, signature: string, now: number): boolean {
+    const dot = signature.indexOf(".");
+    const exp = Number(signature.slice(0, dot));
+    if (dot < 0 || !Number.isSafeInteger(exp) || exp <= now) return false;
+    const sig = Buffer.from(signature.slice(dot + 1));
+    const want = Buffer.from(this.mac(`download\n${path}\n${exp}`));
+    return sig.length === want.length && timingSafeEqual(sig, want);
+  }
+}

@@ -1,0 +1,413 @@
+/** Pure ECR rules: lifecycle evaluation, repository policies, tag mutability, names, manifests. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  evaluateLifecycle,
+  LifecyclePolicyInvalid,
+  type LifecycleRule,
+  parseLifecyclePolicy,
+} from "../../src/domain/ecr/lifecycle.js";
+import { isTagMutable, mutabilityProblem, wildcardMatch } from "../../src/domain/ecr/mutability.js";
+import { isRepositoryName, parseRegistryImage, parseRepositoryPath } from "../../src/domain/ecr/names.js";
+import { evaluatePolicy, PolicyInvalid, parsePolicy } from "../../src/domain/ecr/policy.js";
+import { policyAuthorizer } from "../../src/registry/authorizer.js";
+import { ManifestInvalid, parseManifest } from "../../src/registry/manifest.js";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 1);
+const rule = (p: number, selection: Partial<LifecycleRule["selection"]>): LifecycleRule => ({
+  rulePriority: p,
+  selection: {
+    tagStatus: "any",
+    countType: "imageCountMoreThan",
+    countNumber: 1,
+    ...selection,
+  } as LifecycleRule["selection"],
+  action: { type: "expire" },
+});
+const img = (digest: string, daysAgo: number, ...tags: string[]) => ({
+  digest,
+  tags,
+  pushedAt: NOW - daysAgo * DAY,
+});
+
+describe("lifecycle rules", () => {
+  it("keeps the newest N selected images with imageCountMoreThan", () => {
+    const images = [img("a", 1), img("b", 2), img("c", 3), img("d", 4)];
+    const out = evaluateLifecycle([rule(1, { countNumber: 2 })], images, NOW);
+    assert.deepEqual(
+      out.map((d) => d.digest),
+      ["d", "c"],
+    );
+    assert.ok(out.every((d) => d.rulePriority === 1));
+  });
+
+  it("expires images older than N days with sinceImagePushed", () => {
+    const images = [img("a", 1), img("b", 5), img("c", 6)];
+    const out = evaluateLifecycle(
+      [rule(1, { countType: "sinceImagePushed", countUnit: "days", countNumber: 5 })],
+      images,
+      NOW + 1,
+    );
+    assert.deepEqual(
+      out.map((d) => d.digest),
+      ["c", "b"],
+    );
+  });
+
+  it("selects tagged images by every prefix or pattern, untagged ones by having no tag", () => {
+    const images = [img("a", 1, "prod-1", "web"), img("b", 2, "prod-2"), img("c", 3), img("d", 4, "webprod")];
+    const both = evaluateLifecycle(
+      [rule(1, { tagStatus: "tagged", tagPrefixList: ["prod", "web"], countNumber: 0 + 1 })],
+      images,
+      NOW,
+    );
+    assert.deepEqual(both, [], "only a has both prefixes, and one is kept");
+    const pattern = evaluateLifecycle(
+      [rule(1, { tagStatus: "tagged", tagPatternList: ["*prod*"], countNumber: 1 })],
+      images,
+      NOW,
+    );
+    assert.deepEqual(pattern.map((d) => d.digest).sort(), ["b", "d"]);
+    const untagged = evaluateLifecycle(
+      [rule(1, { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
+      images,
+      NOW,
+    );
+    assert.deepEqual(
+      untagged.map((d) => d.digest),
+      ["c"],
+    );
+  });
+
+  it("never lets a lower-priority rule expire an image a higher rule selected, but still counts it", () => {
+    const images = [img("p1", 1, "prod"), img("p2", 2, "prod2"), img("x", 3), img("y", 4)];
+    // Rule 1 keeps both prod images; rule 2 keeps 2 of all 4 — counting p1 and p2 — so x and y go.
+    const out = evaluateLifecycle(
+      [
+        rule(1, { tagStatus: "tagged", tagPrefixList: ["prod"], countNumber: 5 }),
+        rule(2, { countNumber: 2 }),
+      ],
+      images,
+      NOW,
+    );
+    assert.deepEqual(
+      out.map((d) => [d.digest, d.rulePriority]),
+      [
+        ["y", 2],
+        ["x", 2],
+      ],
+    );
+    // Were the prod images not protected, rule 2 with countNumber 1 would also take p2.
+    const out2 = evaluateLifecycle(
+      [
+        rule(1, { tagStatus: "tagged", tagPrefixList: ["prod"], countNumber: 5 }),
+        rule(2, { countNumber: 1 }),
+      ],
+      images,
+      NOW,
+    );
+    assert.deepEqual(out2.map((d) => d.digest).sort(), ["x", "y"]);
+  });
+
+  it("validates policies as ECR does", () => {
+    const ok = JSON.stringify({
+      rules: [
+        {
+          rulePriority: 2,
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 3 },
+          action: { type: "expire" },
+        },
+      ],
+    });
+    assert.equal(parseLifecyclePolicy(ok)[0]!.rulePriority, 2);
+    const bad = [
+      "not json",
+      JSON.stringify({ rules: [] }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "tagged", countType: "imageCountMoreThan", countNumber: 1 },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: {
+              tagStatus: "untagged",
+              tagPrefixList: ["x"],
+              countType: "imageCountMoreThan",
+              countNumber: 1,
+            },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "sinceImagePushed", countNumber: 1 },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 0 },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 1 },
+            action: { type: "archive" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: {
+              tagStatus: "tagged",
+              tagPatternList: ["*a*b*c*d*e*"],
+              countType: "imageCountMoreThan",
+              countNumber: 1,
+            },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "untagged", countType: "imageCountMoreThan", countNumber: 1 },
+            action: { type: "expire" },
+          },
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "untagged", countType: "imageCountMoreThan", countNumber: 2 },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    ];
+    for (const b of bad) assert.throws(() => parseLifecyclePolicy(b), LifecyclePolicyInvalid, b);
+  });
+});
+
+describe("repository policies", () => {
+  const alice = { arn: "arn:aws:iam::111111111111:user/alice", accountId: "111111111111" };
+  it("allows by principal and action wildcard, and lets an explicit Deny win", () => {
+    const s = parsePolicy(
+      JSON.stringify({
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: alice.arn }, Action: "ecr:Batch*" },
+          { Effect: "Deny", Principal: { AWS: "111111111111" }, Action: ["ecr:BatchDeleteImage"] },
+        ],
+      }),
+    );
+    assert.equal(evaluatePolicy(s, alice, "ecr:BatchGetImage"), "Allow");
+    assert.equal(evaluatePolicy(s, alice, "ecr:BatchDeleteImage"), "Deny");
+    assert.equal(evaluatePolicy(s, alice, "ecr:PutImage"), undefined);
+    assert.equal(
+      evaluatePolicy(
+        s,
+        { arn: "arn:aws:iam::222222222222:user/bob", accountId: "222222222222" },
+        "ecr:BatchGetImage",
+      ),
+      undefined,
+    );
+  });
+  it("never grants through a conditional Allow, and refuses malformed policies", () => {
+    const s = parsePolicy(
+      JSON.stringify({
+        Statement: {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "*",
+          Condition: { Bool: { "aws:SecureTransport": "true" } },
+        },
+      }),
+    );
+    assert.equal(evaluatePolicy(s, alice, "ecr:BatchGetImage"), undefined);
+    for (const bad of [
+      "{",
+      "[]",
+      '{"Statement":[]}',
+      '{"Statement":[{"Effect":"Allow","Action":"*"}]}',
+      '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"*"}]}',
+    ]) {
+      assert.throws(() => parsePolicy(bad), PolicyInvalid, bad);
+    }
+  });
+  it("authorizes root by identity, others by policy, anonymous only for public pulls", () => {
+    const az = policyAuthorizer();
+    const root = {
+      arn: "arn:aws:iam::111111111111:root",
+      accountId: "111111111111",
+      userId: "111111111111",
+      kind: "root" as const,
+      accessKeyId: "AKIA",
+    };
+    const user = { ...root, arn: alice.arn, kind: "user" as const };
+    const base = {
+      action: "ecr:BatchGetImage",
+      repositoryArn: "arn:aws:ecr:us-east-1:111111111111:repository/x",
+      accountId: "111111111111",
+      policy: undefined,
+      isPublic: false,
+    };
+    assert.equal(az.allows({ ...base, principal: root }), true);
+    assert.equal(az.allows({ ...base, principal: user }), false);
+    assert.equal(az.allows({ ...base, principal: undefined }), false);
+    assert.equal(az.allows({ ...base, principal: undefined, isPublic: true }), true);
+    assert.equal(az.allows({ ...base, principal: undefined, isPublic: true, action: "ecr:PutImage" }), false);
+    const policy = JSON.stringify({
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: alice.arn }, Action: "ecr:BatchGetImage" },
+        { Effect: "Deny", Principal: "*", Action: "ecr:GetDownloadUrlForLayer" },
+      ],
+    });
+    assert.equal(az.allows({ ...base, principal: user, policy }), true);
+    assert.equal(
+      az.allows({ ...base, principal: root, policy, action: "ecr:GetDownloadUrlForLayer" }),
+      false,
+    );
+  });
+});
+
+describe("tag mutability, names and manifests", () => {
+  it("applies exclusion filters both ways", () => {
+    assert.equal(wildcardMatch("dev-*", "dev-1"), true);
+    assert.equal(wildcardMatch("dev-*", "xdev-1"), false);
+    const f = [{ filterType: "WILDCARD" as const, filter: "dev-*" }];
+    assert.equal(
+      isTagMutable(
+        { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: f },
+        "dev-1",
+      ),
+      true,
+    );
+    assert.equal(
+      isTagMutable(
+        { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: f },
+        "v1",
+      ),
+      false,
+    );
+    assert.equal(
+      isTagMutable(
+        { imageTagMutability: "MUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: f },
+        "dev-1",
+      ),
+      false,
+    );
+    assert.ok(mutabilityProblem("IMMUTABLE_WITH_EXCLUSION", []));
+    assert.ok(mutabilityProblem("MUTABLE", f));
+    assert.ok(mutabilityProblem("MUTABLE_WITH_EXCLUSION", [{ filterType: "WILDCARD", filter: "a b" }]));
+  });
+  it("accepts ECR repository names and registry paths only", () => {
+    for (const ok of ["ab", "a/b", "team/app-1", "a.b_c/d"]) assert.equal(isRepositoryName(ok), true, ok);
+    for (const bad of ["a", "A/b", "a//b", "/a", "a/", "../a", "a/..", "a b", "a:b"])
+      assert.equal(isRepositoryName(bad), false, bad);
+    assert.deepEqual(parseRepositoryPath("us-east-1/team/app"), { registry: "us-east-1", name: "team/app" });
+    assert.deepEqual(parseRepositoryPath("public/app"), { registry: "public", name: "app" });
+    assert.equal(parseRepositoryPath("team/app"), undefined);
+    const host = "127.0.0.1:4747";
+    assert.deepEqual(parseRegistryImage(`${host}/us-east-1/team/app:v1`, host), {
+      registry: "us-east-1",
+      name: "team/app",
+      reference: "v1",
+    });
+    assert.deepEqual(parseRegistryImage(`${host}/public/app`, host), {
+      registry: "public",
+      name: "app",
+      reference: "latest",
+    });
+    const d = `sha256:${"b".repeat(64)}`;
+    assert.deepEqual(parseRegistryImage(`${host}/eu-west-1/app@${d}`, host), {
+      registry: "eu-west-1",
+      name: "app",
+      reference: d,
+    });
+    assert.equal(parseRegistryImage("busybox:latest", host), undefined);
+    assert.equal(parseRegistryImage(`${host}/app:v1`, host), undefined);
+  });
+  it("reads manifests of every supported type and refuses the rest", () => {
+    const d = `sha256:${"a".repeat(64)}`;
+    const list = parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.docker.distribution.manifest.list.v2+json",
+          manifests: [
+            { mediaType: "application/vnd.docker.distribution.manifest.v2+json", digest: d, size: 1 },
+          ],
+        }),
+      ),
+      undefined,
+    );
+    assert.deepEqual(
+      list.manifests.map((m) => m.digest),
+      [d],
+    );
+    const noType = parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: d, size: 2 },
+          layers: [],
+        }),
+      ),
+      "application/vnd.oci.image.manifest.v1+json",
+    );
+    assert.equal(noType.mediaType, "application/vnd.oci.image.manifest.v1+json");
+    const art = parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: { mediaType: "application/vnd.example.thing", digest: d, size: 2 },
+          layers: [],
+        }),
+      ),
+      undefined,
+    );
+    assert.equal(art.artifactType, "application/vnd.example.thing");
+    assert.throws(() => parseManifest(Buffer.from([0xff, 0xfe]), undefined), ManifestInvalid);
+    assert.throws(
+      () =>
+        parseManifest(
+          Buffer.from(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: "application/vnd.oci.image.index.v1+json",
+              manifests: [],
+            }),
+          ),
+          "application/vnd.oci.image.manifest.v1+json",
+        ),
+      ManifestInvalid,
+    );
+    assert.throws(
+      () =>
+        parseManifest(
+          Buffer.from(JSON.stringify({ schemaVersion: 1, name: "x" })),
+          "application/vnd.docker.distribution.manifest.v1+json",
+        ),
+      ManifestInvalid,
+    );
+  });
+});
