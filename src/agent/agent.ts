@@ -139,13 +139,14 @@ export class Agent {
   /** Stop the agent process's work. Containers keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.session.abortPoll();
     if (this.timer) clearInterval(this.timer);
     this.events?.close();
     await this.shipper?.close();
     await this.metadata?.close();
     await this.flushReports();
     await this.stateFile.save(this.state);
-    // The poll in flight ends by itself (its timeout) or with the control plane.
+    // The poll in flight was aborted: the loop sees `stopped` and ends.
   }
 
   /**
