@@ -154,7 +154,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.entryPoint ? { entryPoint: def.entryPoint } : {}),
     ...(def.workingDirectory ? { workingDir: def.workingDirectory } : {}),
     ...(def.user ? { user: def.user } : {}),
-    ...(def.hostname && mode === "bridge" ? { hostname: def.hostname } : {}),
+    ...(def.hostname ? { hostname: def.hostname } : {}),
     tty: def.pseudoTerminal ?? false,
     openStdin: def.interactive ?? false,
     networkMode: mode === "bridge" ? ctx.bridgeNetwork : mode,
@@ -219,5 +219,10 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(pid ? { pidMode: pid } : {}),
     ...(ipc ? { ipcMode: ipc } : {}),
     ...(def.dockerSecurityOptions ? { securityOpt: def.dockerSecurityOptions } : {}),
+    // Output always goes to the engine's json-file driver (the agent ships awslogs from there);
+    // a json-file log configuration brings its own options.
+    ...(def.logConfiguration?.logDriver === "json-file" && def.logConfiguration.options
+      ? { logOptions: def.logConfiguration.options }
+      : {}),
   };
 }
