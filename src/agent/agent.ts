@@ -17,6 +17,7 @@ import { LABEL, taskIdOf } from "./engine/container-spec.js";
 import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
+import { HostPortRanges } from "./network/host-ports.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
 import { AgentApiError, Session } from "./session.js";
 import { type AgentState, StateFile } from "./state-file.js";
@@ -84,6 +85,7 @@ export class Agent {
   private shipper: LogShipper | undefined;
   private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
   private readonly cgroups = new TaskCgroups();
+  private readonly hostPorts = new HostPortRanges();
   private readonly pulled = new Set<string>();
   private readonly stoppedAt = new Map<string, number>();
   private digest: string | undefined;
@@ -328,6 +330,7 @@ export class Agent {
           mode === "host" ? `http://127.0.0.1:${this.metadata!.port}` : `http://${ENDPOINT_ADDRESS}`;
         return { v3: `${base}/v3/${token}`, v4: `${base}/v4/${token}`, token };
       },
+      hostPortRange: (count, protocol) => this.hostPorts.take(count, protocol),
       taskCgroup: async (task) => {
         if (this.opts.cgroups === false) return undefined;
         const td = task.taskDefinition;

@@ -5,7 +5,8 @@
 import type { ContainerDefinition, TaskOverride, Volume } from "@aws-sdk/client-ecs";
 import type { DesiredTask } from "../../agentapi/protocol.js";
 import { withContainerOverride } from "../../domain/ecs/resources.js";
-import type { ContainerSpec, Mount, PortBinding } from "../runtime/runtime.js";
+import type { ContainerSpec, Mount } from "../runtime/runtime.js";
+import { publishedPorts } from "./ports.js";
 
 export const LABEL = {
   instance: "berth.instance",
@@ -63,6 +64,8 @@ export interface SpecContext {
   names: ReadonlyMap<string, string>;
   /** The cgroup parent that carries the task-level limits, if any. */
   cgroupParent?: string;
+  /** First host port of each containerPortRange mapping, by mapping index (bridge mode). */
+  hostPortRanges?: ReadonlyMap<number, number>;
 }
 
 const MiB = 1024 * 1024;
@@ -73,22 +76,6 @@ function volumeMount(v: Volume | undefined, ctx: SpecContext, target: string, re
   const dvc = v.dockerVolumeConfiguration;
   if (dvc?.scope === "shared") return { type: "volume", source: v.name!, target, readOnly };
   return { type: "volume", source: taskVolumeName(ctx.task, v.name!), target, readOnly };
-}
-
-function ports(def: ContainerDefinition, mode: string, bindIp: string): PortBinding[] {
-  if (mode !== "bridge") return [];
-  const out: PortBinding[] = [];
-  for (const p of def.portMappings ?? []) {
-    const protocol = p.protocol === "udp" ? "udp" : "tcp";
-    if (p.containerPortRange) {
-      const [lo, hi] = p.containerPortRange.split("-").map(Number) as [number, number];
-      for (let port = lo; port <= hi; port++)
-        out.push({ containerPort: port, hostPort: 0, protocol, hostIp: bindIp });
-    } else {
-      out.push({ containerPort: p.containerPort!, hostPort: p.hostPort ?? 0, protocol, hostIp: bindIp });
-    }
-  }
-  return out;
 }
 
 export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): ContainerSpec {
@@ -166,7 +153,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
           }),
         }
       : {}),
-    ports: ports(def, mode, ctx.bindIp),
+    ports: publishedPorts(def, mode, ctx.bindIp, ctx.hostPortRanges),
     // CPU units are relative shares; Docker's minimum is 2.
     cpuShares: Math.max(def.cpu ?? 0, 2),
     ...(def.memory !== undefined ? { memoryBytes: def.memory * MiB } : {}),
