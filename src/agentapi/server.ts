@@ -76,6 +76,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const maxPollMs = opts.maxPollMs ?? 20_000;
   /** Polls waiting for a change, by `${region}/${cluster}/`. */
   const waiters = new Map<string, Set<() => void>>();
+  let closed = false;
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     for (const c of changes) {
@@ -264,11 +265,15 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         const done = () => {
           clearTimeout(timer);
           set.delete(done);
+          req.socket.off("close", done);
           resolve();
         };
         const timer = setTimeout(done, deadline - Date.now());
         set.add(done);
+        // An agent that gave up (or is stopping) frees its poll at once.
+        req.socket.once("close", done);
       });
+      if (req.socket.destroyed || closed) return current;
       current = await desired(inst, region);
     }
     await touch(inst, region);
@@ -301,7 +306,11 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
 
   return {
     prefix: AGENT_API_PREFIX,
-    close: unsubscribe,
+    close() {
+      closed = true;
+      unsubscribe();
+      for (const set of waiters.values()) for (const wake of [...set]) wake();
+    },
     async handle(req, res) {
       try {
         const op = (req.url ?? "").slice(AGENT_API_PREFIX.length).split("?")[0];
