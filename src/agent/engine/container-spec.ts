@@ -84,11 +84,18 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   const def = effectiveContainer(def0, task.overrides);
   const mode = def.disableNetworking ? "none" : (td.networkMode ?? "bridge");
   const first = td.containerDefinitions[0]!.name!;
-  const shareWithFirst = (m: string | undefined) =>
-    m === "host"
-      ? "host"
-      : m === "task" && def.name !== first
-        ? `container:${ctx.names.get(first)}`
+  // pidMode/ipcMode "task": the task's containers join the first container's namespace (ECS uses
+  // a pause container); the engine lets others join an IPC namespace only when it is shareable.
+  const isFirst = def.name === first;
+  const taskShared = `container:${ctx.names.get(first)}`;
+  const pid = td.pidMode === "host" ? "host" : td.pidMode === "task" && !isFirst ? taskShared : undefined;
+  const ipc =
+    td.ipcMode === "host" || td.ipcMode === "none"
+      ? td.ipcMode
+      : td.ipcMode === "task"
+        ? isFirst
+          ? "shareable"
+          : taskShared
         : undefined;
   const env: Record<string, string> = {};
   for (const e of def.environment ?? []) env[e.name!] = e.value ?? "";
@@ -120,8 +127,6 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   }
   const lp = def.linuxParameters;
   const hc = def.healthCheck;
-  const pid = shareWithFirst(td.pidMode);
-  const ipc = shareWithFirst(td.ipcMode);
   const labels: Record<string, string> = {
     ...(def.dockerLabels ?? {}),
     [LABEL.instance]: ctx.instanceId,
