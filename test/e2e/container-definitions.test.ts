@@ -322,28 +322,24 @@ describe("container definitions on Docker", () => {
         command: ["sh", "-c", SLEEP],
       },
     ]);
-    const t = await tasks.run(td);
-    const r = await tasks.until(
-      t.taskArn!,
-      (x) => x.lastStatus === "RUNNING" || x.lastStatus === "STOPPED",
-      "started",
-    );
-    const i = await inspect(idOf(r, "admin"));
-    assert.equal(i.HostConfig.Privileged, true);
     // A privileged container gets every capability; a host that lacks some (a sandbox) cannot start one.
     const host = /^CapBnd:\s*([0-9a-f]+)$/m.exec(await readFile("/proc/self/status", "utf8"))![1]!;
     const lastCap = Number(await readFile("/proc/sys/kernel/cap_last_cap", "utf8"));
+    const t = await tasks.run(td);
     if (BigInt(`0x${host}`) === (1n << BigInt(lastCap + 1)) - 1n) {
-      assert.equal(r.lastStatus, "RUNNING");
+      const r = await tasks.running(t.taskArn!);
+      const i = await inspect(idOf(r, "admin"));
+      assert.equal(i.HostConfig.Privileged, true);
       const caps = /^CapEff:\s*([0-9a-f]+)$/m.exec((await shIn(i.Id, "cat /proc/self/status")).out)![1]!;
       assert.equal(caps, host);
       await tasks.stop(t.taskArn!);
+      await tasks.stopped(t.taskArn!);
     } else {
+      // The engine was asked for every capability: runc cannot apply those the host lacks.
       const s = await tasks.stopped(t.taskArn!);
       assert.equal(s.stopCode, "TaskFailedToStart");
-      assert.match(s.containers![0]!.reason!, /^CannotStartContainerError: .*caps/);
+      assert.match(s.containers![0]!.reason!, /^CannotStartContainerError: .*unable to apply caps/);
     }
-    await tasks.stopped(t.taskArn!);
   });
 
   it("shares PID and IPC namespaces across the task (task), with the host (host), or not at all (none)", async () => {

@@ -120,10 +120,10 @@ describe("network modes, ports, links and volumes on Docker", () => {
       [
         {
           name: "web",
-          image: "berth-test/http",
+          image: "berth-test/busybox",
           memory: 32,
           hostname: "host-mode",
-          environment: [{ name: "PORT", value: String(port) }],
+          command: ["sh", "-c", `echo ok > /tmp/health; httpd -p ${port} -h /tmp; ${SLEEP}`],
           portMappings: [{ containerPort: port }],
         },
       ],
