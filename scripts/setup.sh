@@ -23,9 +23,15 @@ SUDO=""
 if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
 
 # --- npm dependencies ------------------------------------------------------------------------
-if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+# Installed once per package-lock.json content (a stamp holds its hash). A node_modules that is a
+# link belongs to another checkout (a git worktree): never reinstall through it.
+lock_hash="$(sha256sum package-lock.json | cut -c1-64)"
+if [[ -L node_modules ]]; then
+  say "node_modules is a link to another checkout's; not installing"
+elif [[ "$(cat node_modules/.berth-lock-hash 2>/dev/null || true)" != "$lock_hash" ]]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_hash" > node_modules/.berth-lock-hash
 fi
 [[ "$mode" == "npm" ]] && exit 0
 

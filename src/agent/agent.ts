@@ -26,6 +26,7 @@ import { effectiveContainer, LABEL, taskIdOf } from "./engine/container-spec.js"
 import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
+import { HostPortRanges } from "./network/host-ports.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
 import {
   needsSecrets,
@@ -100,6 +101,7 @@ export class Agent {
   private shipper: LogShipper | undefined;
   private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
   private readonly cgroups = new TaskCgroups();
+  private readonly hostPorts = new HostPortRanges();
   private readonly pulled = new Set<string>();
   private readonly credentials: TaskCredentials;
   /** Task role credentials ids (the secret part of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), both ways. */
@@ -170,13 +172,14 @@ export class Agent {
   /** Stop the agent process's work. Containers keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.session.abortPoll();
     if (this.timer) clearInterval(this.timer);
     this.events?.close();
     await this.shipper?.close();
     await this.metadata?.close();
     await this.flushReports();
     await this.stateFile.save(this.state);
-    // The poll in flight ends by itself (its timeout) or with the control plane.
+    // The poll in flight was aborted: the loop sees `stopped` and ends.
   }
 
   /**
@@ -441,6 +444,7 @@ export class Agent {
           mode === "host" ? `http://127.0.0.1:${this.metadata!.port}` : `http://${ENDPOINT_ADDRESS}`;
         return { v3: `${base}/v3/${token}`, v4: `${base}/v4/${token}`, token };
       },
+      hostPortRange: (count, protocol) => this.hostPorts.take(count, protocol),
       taskCgroup: async (task) => {
         if (this.opts.cgroups === false) return undefined;
         const td = task.taskDefinition;

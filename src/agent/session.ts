@@ -30,7 +30,9 @@ export class Session {
     this.auth = c;
   }
 
-  private async call<T>(op: string, body: unknown, timeoutMs: number): Promise<T> {
+  private polling: AbortController | undefined;
+
+  private async call<T>(op: string, body: unknown, timeoutMs: number, abort?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.auth) {
       headers.authorization = `Bearer ${this.auth.instanceToken}`;
@@ -40,7 +42,9 @@ export class Session {
       method: "POST",
       headers,
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: abort
+        ? AbortSignal.any([AbortSignal.timeout(timeoutMs), abort])
+        : AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) {
@@ -59,8 +63,19 @@ export class Session {
     return this.call("register", req, 15_000);
   }
 
-  poll(req: PollRequest): Promise<PollResponse> {
-    return this.call("poll", req, (req.waitMs ?? 20_000) + 15_000);
+  async poll(req: PollRequest): Promise<PollResponse> {
+    const polling = new AbortController();
+    this.polling = polling;
+    try {
+      return await this.call("poll", req, (req.waitMs ?? 20_000) + 15_000, polling.signal);
+    } finally {
+      if (this.polling === polling) this.polling = undefined;
+    }
+  }
+
+  /** End the long poll in flight, if any (it rejects); the agent is stopping. */
+  abortPoll(): void {
+    this.polling?.abort();
   }
 
   report(req: ReportRequest): Promise<{ accepted: number }> {

@@ -79,11 +79,14 @@ export interface PollResponse {
   tasks: DesiredTask[];
 }
 
+/** One port (containerPort, hostPort) or, for a containerPortRange, the whole range (as ECS reports it). */
 export interface NetworkBindingReport {
   bindIP: string;
-  containerPort: number;
-  hostPort: number;
+  containerPort?: number;
+  hostPort?: number;
   protocol: "tcp" | "udp";
+  containerPortRange?: string;
+  hostPortRange?: string;
 }
 
 export interface ContainerReport {

@@ -88,6 +88,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const generations = new Map<string, number>();
   let wipes = 0;
   const generation = (key: string) => wipes + (generations.get(key) ?? 0);
+  let closed = false;
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     for (const c of changes) {
@@ -285,12 +286,16 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
           const done = () => {
             clearTimeout(timer);
             set.delete(done);
+            req.socket.off("close", done);
             resolve();
           };
           const timer = setTimeout(done, deadline - Date.now());
           set.add(done);
+          // An agent that gave up (or is stopping) frees its poll at once.
+          req.socket.once("close", done);
         });
       }
+      if (req.socket.destroyed || closed) return current;
       seen = generation(key);
       current = await desired(inst, region);
     }
@@ -358,7 +363,11 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
 
   return {
     prefix: AGENT_API_PREFIX,
-    close: unsubscribe,
+    close() {
+      closed = true;
+      unsubscribe();
+      for (const set of waiters.values()) for (const wake of [...set]) wake();
+    },
     async handle(req, res) {
       try {
         const op = (req.url ?? "").slice(AGENT_API_PREFIX.length).split("?")[0];

@@ -237,11 +237,11 @@ describe("containerSpec", () => {
     ]);
   });
 
-  it("network modes: host publishes no ports and keeps no hostname; none and disableNetworking have no network", () => {
+  it("network modes: host publishes no ports and keeps its hostname; none and disableNetworking have no network", () => {
     const host = spec(
       task([C("web", { hostname: "h", portMappings: [{ containerPort: 80 }] })], { networkMode: "host" }),
     );
-    assert.deepEqual([host.networkMode, host.ports, host.hostname], ["host", [], undefined]);
+    assert.deepEqual([host.networkMode, host.ports, host.hostname], ["host", [], "h"]);
     const none = spec(task([C("web")], { networkMode: "none" }));
     assert.deepEqual([none.networkMode, none.ports], ["none", []]);
     const off = spec(

@@ -150,14 +150,14 @@ describe("unsupportedForRun", () => {
           },
         },
       ),
-      want: "container 'app': awslogs log option 'awslogs-multiline-pattern' is not supported",
+      want: "container 'app': logConfiguration: awslogs option 'awslogs-multiline-pattern' is not supported; Berth honours awslogs-group, awslogs-region, awslogs-stream-prefix, awslogs-create-group, awslogs-endpoint, awslogs-credentials-endpoint, mode, max-buffer-size",
     },
     {
       td: td(
         {},
         { logConfiguration: { logDriver: "json-file", options: { "max-size": "1m", "awslogs-group": "g" } } },
       ),
-      want: "container 'app': json-file log option 'awslogs-group' is not supported",
+      want: "container 'app': logConfiguration: json-file option 'awslogs-group' is not supported; Berth honours max-size, max-file, compress, labels, labels-regex, env, env-regex, tag",
     },
     {
       td: td({}, { linuxParameters: { maxSwap: 10 } }),

@@ -125,6 +125,7 @@ function harness(opts: { pullBehavior?: PullBehavior; registry?: string[]; local
     removeTaskCgroup: async () => {},
     agentEnv: () => ({ env: {}, labels: {} }),
     resolveSecrets: async () => undefined,
+    hostPortRange: async () => 40000,
     containerStarted: (_task, def) => started.push(def.name!),
     report: (r) => reports.push(structuredClone(r)),
   };
@@ -197,7 +198,7 @@ describe("TaskRunner on the in-memory runtime", () => {
     const web = running.containers.find((c) => c.name === "web")!;
     assert.equal(web.networkBindings?.length, 1);
     assert.equal(web.networkBindings![0]!.containerPort, 80);
-    assert.ok(web.networkBindings![0]!.hostPort > 0);
+    assert.ok((web.networkBindings![0]!.hostPort ?? 0) > 0);
     assert.deepEqual(
       h.calls.filter((c) => c.startsWith("pull")),
       [`pull ${IMAGE}`],

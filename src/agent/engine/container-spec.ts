@@ -5,7 +5,8 @@
 import type { ContainerDefinition, TaskOverride, Volume } from "@aws-sdk/client-ecs";
 import type { DesiredTask } from "../../agentapi/protocol.js";
 import { withContainerOverride } from "../../domain/ecs/resources.js";
-import type { ContainerSpec, Mount, PortBinding } from "../runtime/runtime.js";
+import type { ContainerSpec, Mount } from "../runtime/runtime.js";
+import { publishedPorts } from "./ports.js";
 
 export const LABEL = {
   instance: "berth.instance",
@@ -69,6 +70,8 @@ export interface SpecContext {
   names: ReadonlyMap<string, string>;
   /** The cgroup parent that carries the task-level limits, if any. */
   cgroupParent?: string;
+  /** First host port of each containerPortRange mapping, by mapping index (bridge mode). */
+  hostPortRanges?: ReadonlyMap<number, number>;
 }
 
 const MiB = 1024 * 1024;
@@ -81,33 +84,24 @@ function volumeMount(v: Volume | undefined, ctx: SpecContext, target: string, re
   return { type: "volume", source: taskVolumeName(ctx.task, v.name!), target, readOnly };
 }
 
-function ports(def: ContainerDefinition, mode: string, bindIp: string): PortBinding[] {
-  if (mode !== "bridge") return [];
-  const out: PortBinding[] = [];
-  for (const p of def.portMappings ?? []) {
-    const protocol = p.protocol === "udp" ? "udp" : "tcp";
-    if (p.containerPortRange) {
-      const [lo, hi] = p.containerPortRange.split("-").map(Number) as [number, number];
-      for (let port = lo; port <= hi; port++)
-        out.push({ containerPort: port, hostPort: 0, protocol, hostIp: bindIp });
-    } else {
-      out.push({ containerPort: p.containerPort!, hostPort: p.hostPort ?? 0, protocol, hostIp: bindIp });
-    }
-  }
-  return out;
-}
-
 export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): ContainerSpec {
   const { task } = ctx;
   const td = task.taskDefinition;
   const def = effectiveContainer(def0, task.overrides);
   const mode = def.disableNetworking ? "none" : (td.networkMode ?? "bridge");
   const first = td.containerDefinitions[0]!.name!;
-  const shareWithFirst = (m: string | undefined) =>
-    m === "host"
-      ? "host"
-      : m === "task" && def.name !== first
-        ? `container:${ctx.names.get(first)}`
+  // pidMode/ipcMode "task": the task's containers join the first container's namespace (ECS uses
+  // a pause container); the engine lets others join an IPC namespace only when it is shareable.
+  const isFirst = def.name === first;
+  const taskShared = `container:${ctx.names.get(first)}`;
+  const pid = td.pidMode === "host" ? "host" : td.pidMode === "task" && !isFirst ? taskShared : undefined;
+  const ipc =
+    td.ipcMode === "host" || td.ipcMode === "none"
+      ? td.ipcMode
+      : td.ipcMode === "task"
+        ? isFirst
+          ? "shareable"
+          : taskShared
         : undefined;
   const env: Record<string, string> = {};
   for (const e of def.environment ?? []) env[e.name!] = e.value ?? "";
@@ -141,8 +135,6 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   }
   const lp = def.linuxParameters;
   const hc = def.healthCheck;
-  const pid = shareWithFirst(td.pidMode);
-  const ipc = shareWithFirst(td.ipcMode);
   const labels: Record<string, string> = {
     ...(def.dockerLabels ?? {}),
     [LABEL.instance]: ctx.instanceId,
@@ -163,7 +155,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.entryPoint ? { entryPoint: def.entryPoint } : {}),
     ...(def.workingDirectory ? { workingDir: def.workingDirectory } : {}),
     ...(def.user ? { user: def.user } : {}),
-    ...(def.hostname && mode === "bridge" ? { hostname: def.hostname } : {}),
+    ...(def.hostname ? { hostname: def.hostname } : {}),
     tty: def.pseudoTerminal ?? false,
     openStdin: def.interactive ?? false,
     networkMode: mode === "bridge" ? ctx.bridgeNetwork : mode,
@@ -175,7 +167,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
           }),
         }
       : {}),
-    ports: ports(def, mode, ctx.bindIp),
+    ports: publishedPorts(def, mode, ctx.bindIp, ctx.hostPortRanges),
     // CPU units are relative shares; Docker's minimum is 2.
     cpuShares: Math.max(def.cpu ?? 0, 2),
     ...(def.memory !== undefined ? { memoryBytes: def.memory * MiB } : {}),
@@ -228,7 +220,8 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(pid ? { pidMode: pid } : {}),
     ...(ipc ? { ipcMode: ipc } : {}),
     ...(def.dockerSecurityOptions ? { securityOpt: def.dockerSecurityOptions } : {}),
-    // awslogs output is shipped by the agent from the engine's json-file log; json-file options apply.
+    // Output always goes to the engine's json-file driver (the agent ships awslogs from there);
+    // a json-file log configuration brings its own options.
     ...(def.logConfiguration?.logDriver === "json-file" && def.logConfiguration.options
       ? { logOptions: def.logConfiguration.options }
       : {}),

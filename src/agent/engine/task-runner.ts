@@ -38,6 +38,7 @@ import {
   type ObservedTask,
   taskHealth,
 } from "./decide.js";
+import { networkBindings, rangesToAllocate } from "./ports.js";
 
 export interface RunnerView {
   spec: DesiredTask;
@@ -79,6 +80,8 @@ export interface RunnerHost {
   ): { env: Record<string, string>; labels: Record<string, string> };
   /** Resolve the task's secrets and registry credentials (execution role); undefined when it has none. */
   resolveSecrets(task: DesiredTask): Promise<ResolvedSecrets | undefined>;
+  /** The first of `count` contiguous free host ports, for a containerPortRange. */
+  hostPortRange(count: number, protocol: "tcp" | "udp"): Promise<number>;
   /** Create the task's cgroup parent with its task-level limits; undefined when it has none. */
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
@@ -331,6 +334,9 @@ export class TaskRunner {
           ) {
             delete agentEnv.env.AWS_ENDPOINT_URL;
           }
+          const hostPortRanges = new Map<number, number>();
+          for (const r of rangesToAllocate(def, mode))
+            hostPortRanges.set(r.index, await this.host.hostPortRange(r.count, r.protocol));
           const ctx: SpecContext = {
             task: this.spec,
             instanceId: this.host.instanceId,
@@ -345,6 +351,7 @@ export class TaskRunner {
             extraLabels: agentEnv.labels,
             names: this.names(),
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
+            hostPortRanges,
           };
           c.id = await runtime.create(containerSpec(def, ctx));
         } catch (err) {
@@ -480,14 +487,11 @@ export class TaskRunner {
     }
   }
 
-  private bindings(s: ContainerState | undefined): NetworkBindingReport[] | undefined {
+  private bindings(name: string, s: ContainerState | undefined): NetworkBindingReport[] | undefined {
     if (s?.status !== "running") return undefined;
-    return s.ports.map((p) => ({
-      bindIP: p.hostIp || "0.0.0.0",
-      containerPort: p.containerPort,
-      hostPort: p.hostPort,
-      protocol: p.protocol,
-    }));
+    const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === name)!;
+    const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
+    return networkBindings(def, mode, s.ports);
   }
 
   report(): TaskReport {
@@ -502,7 +506,7 @@ export class TaskRunner {
       ...(stop ? { stopCode: stop.code, stoppedReason: stop.reason } : {}),
       containers: o.containers.map((c) => {
         const s = this.states.get(c.name);
-        const bindings = this.bindings(s);
+        const bindings = this.bindings(c.name, s);
         return {
           ...containerReport(c, status === "STOPPED"),
           ...(c.id ? { runtimeId: c.id } : {}),

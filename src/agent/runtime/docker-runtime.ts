@@ -91,6 +91,17 @@ export class DockerRuntime implements ContainerRuntime {
       bindings[key] = list;
     }
     const hc = spec.healthCheck;
+    const userNetwork =
+      !["bridge", "host", "none", "default"].includes(spec.networkMode) &&
+      !spec.networkMode.startsWith("container:");
+    // tmpfs mounts go through HostConfig.Tmpfs: unlike a Mounts entry it takes mount options.
+    const tmpfs = (spec.mounts ?? []).filter((m) => m.type === "tmpfs");
+    const mounts = (spec.mounts ?? []).filter((m) => m.type !== "tmpfs");
+    const endpoint = {
+      ...(spec.networkAliases ? { Aliases: spec.networkAliases } : {}),
+      // The engine ignores HostConfig.Links on a user-defined network; there links are endpoint settings.
+      ...(spec.links ? { Links: spec.links } : {}),
+    };
     const options: Docker.ContainerCreateOptions = {
       name: spec.name,
       Image: spec.image,
@@ -119,7 +130,7 @@ export class DockerRuntime implements ContainerRuntime {
       HostConfig: {
         NetworkMode: spec.networkMode,
         PortBindings: bindings,
-        ...(spec.links ? { Links: spec.links } : {}),
+        ...(spec.links && !userNetwork ? { Links: spec.links } : {}),
         ...(spec.cpuShares !== undefined ? { CpuShares: spec.cpuShares } : {}),
         ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
         ...(spec.memoryReservationBytes !== undefined
@@ -130,17 +141,28 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.ulimits
           ? { Ulimits: spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) }
           : {}),
-        ...(spec.mounts
+        ...(mounts.length
           ? {
-              Mounts: spec.mounts.map((m) => ({
+              Mounts: mounts.map((m) => ({
                 Type: m.type,
                 Target: m.target,
                 Source: m.source ?? "",
                 ReadOnly: m.readOnly ?? false,
-                ...(m.type === "tmpfs"
-                  ? { TmpfsOptions: { SizeBytes: m.tmpfsSizeBytes ?? 0, Mode: 0o1777 } }
-                  : {}),
               })),
+            }
+          : {}),
+        ...(tmpfs.length
+          ? {
+              Tmpfs: Object.fromEntries(
+                tmpfs.map((m) => [
+                  m.target,
+                  [
+                    ...(m.tmpfsSizeBytes ? [`size=${m.tmpfsSizeBytes}`] : []),
+                    ...(m.readOnly ? ["ro"] : []),
+                    ...(m.tmpfsOptions ?? []),
+                  ].join(","),
+                ]),
+              ),
             }
           : {}),
         ...(spec.volumesFrom ? { VolumesFrom: spec.volumesFrom } : {}),
@@ -167,12 +189,10 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.ipcMode ? { IpcMode: spec.ipcMode } : {}),
         ...(spec.securityOpt ? { SecurityOpt: spec.securityOpt } : {}),
         // Keep container output on the engine (docker logs); the agent ships it onwards itself.
-        LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3", ...spec.logOptions } },
+        LogConfig: { Type: "json-file", Config: spec.logOptions ?? { "max-size": "10m", "max-file": "3" } },
       },
-      ...(spec.networkAliases &&
-      !["bridge", "host", "none"].includes(spec.networkMode) &&
-      !spec.networkMode.startsWith("container:")
-        ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } } }
+      ...(userNetwork && Object.keys(endpoint).length
+        ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: endpoint } } }
         : {}),
     };
     try {

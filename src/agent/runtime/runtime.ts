@@ -49,6 +49,7 @@ export interface ContainerSpec {
   networkMode: string;
   /** Aliases on a user-defined network (bridge-mode links). */
   networkAliases?: string[];
+  /** `<container name or id>:<alias>`; on a user-defined network the alias resolves through its DNS. */
   links?: string[];
   ports: PortBinding[];
   cpuShares?: number;
@@ -80,7 +81,7 @@ export interface ContainerSpec {
   pidMode?: string;
   ipcMode?: string;
   securityOpt?: string[];
-  /** Options of the engine's json-file log driver (max-size, max-file, ...), over its defaults. */
+  /** Options of the engine's json-file log driver (default: max-size 10m, max-file 3). */
   logOptions?: Record<string, string>;
 }
 

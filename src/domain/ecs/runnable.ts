@@ -2,6 +2,7 @@
  * What Berth can honour when it runs a task. A task definition may use every field ECS accepts, but
  * a field Berth cannot honour makes RunTask fail with a message naming it — never silently ignored.
  */
+import type { ContainerDefinition } from "@aws-sdk/client-ecs";
 import type { StoredTaskDefinition } from "./task-definition.js";
 
 const HONOURED_LOG_DRIVERS = new Set(["awslogs", "json-file"]);
@@ -16,7 +17,38 @@ const AWSLOGS_OPTIONS = new Set([
   "mode",
   "max-buffer-size",
 ]);
-const JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels", "env", "tag"]);
+const JSON_FILE_OPTIONS = new Set([
+  "max-size",
+  "max-file",
+  "compress",
+  "labels",
+  "labels-regex",
+  "env",
+  "env-regex",
+  "tag",
+]);
+/** tmpfs mount options ECS accepts; those marked take a value (`mode=1777`). */
+const TMPFS_FLAGS = new Set(
+  "defaults ro rw suid nosuid dev nodev exec noexec sync async dirsync remount mand nomand atime noatime diratime nodiratime bind rbind unbindable runbindable private rprivate shared rshared slave rslave relatime norelatime strictatime nostrictatime".split(
+    " ",
+  ),
+);
+const TMPFS_VALUED = /^(mode|uid|gid|nr_inodes|nr_blocks|mpol)=[A-Za-z0-9:._-]+$/;
+
+function unsupportedLogOption(c: ContainerDefinition): string | undefined {
+  const lc = c.logConfiguration;
+  if (!lc) return undefined;
+  const allowed = lc.logDriver === "awslogs" ? AWSLOGS_OPTIONS : JSON_FILE_OPTIONS;
+  const options = lc.options ?? {};
+  const unknown = Object.keys(options).find((k) => !allowed.has(k));
+  if (unknown !== undefined)
+    return `${lc.logDriver} option '${unknown}' is not supported; Berth honours ${[...allowed].join(", ")}`;
+  if (lc.logDriver === "awslogs" && !options["awslogs-group"])
+    return "the awslogs log driver needs the option 'awslogs-group'";
+  if (options.mode !== undefined && options.mode !== "blocking" && options.mode !== "non-blocking")
+    return "option 'mode' must be blocking or non-blocking";
+  return undefined;
+}
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {
@@ -47,17 +79,12 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
     }
     if ((c.logConfiguration?.secretOptions ?? []).length > 0)
       return `${where}: logConfiguration.secretOptions are not supported yet`;
-    if (c.logConfiguration) {
-      const driver = c.logConfiguration.logDriver;
-      const honoured = driver === "awslogs" ? AWSLOGS_OPTIONS : JSON_FILE_OPTIONS;
-      const option = Object.keys(c.logConfiguration.options ?? {}).find((o) => !honoured.has(o));
-      if (option !== undefined) return `${where}: ${driver} log option '${option}' is not supported`;
-      const o = c.logConfiguration.options ?? {};
-      if (driver === "awslogs" && !o["awslogs-group"])
-        return `${where}: the awslogs driver needs the awslogs-group option`;
-      if (o.mode !== undefined && o.mode !== "blocking" && o.mode !== "non-blocking") {
-        return `${where}: log option mode must be blocking or non-blocking`;
-      }
+    const logOption = unsupportedLogOption(c);
+    if (logOption) return `${where}: logConfiguration: ${logOption}`;
+    for (const t of c.linuxParameters?.tmpfs ?? []) {
+      const bad = (t.mountOptions ?? []).find((o) => !TMPFS_FLAGS.has(o) && !TMPFS_VALUED.test(o));
+      if (bad !== undefined)
+        return `${where}: linuxParameters.tmpfs '${t.containerPath}': mount option '${bad}' is not a tmpfs mount option`;
     }
     const lp = c.linuxParameters;
     if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)
