@@ -247,7 +247,7 @@ describe("containerSpec", () => {
     const off = spec(
       task([C("web", { disableNetworking: true, hostname: "h", portMappings: [{ containerPort: 80 }] })]),
     );
-    assert.deepEqual([off.networkMode, off.ports, off.hostname], ["none", [], undefined]);
+    assert.deepEqual([off.networkMode, off.ports, off.hostname], ["none", [], "h"]);
     const bridge = spec(task([C("web", { hostname: "h" })], { networkMode: "bridge" }));
     assert.deepEqual([bridge.networkMode, bridge.hostname], ["berth-inst-1", "h"]);
   });
