@@ -167,7 +167,7 @@ class ServicePass {
 
     // Scale in: the primary has more than desired.
     if (primaryKeep.length > desired) {
-      for (const t of this.scaleInOrder(primaryKeep).slice(0, primaryKeep.length - desired)) {
+      for (const t of this.scaleInPicks(primaryKeep, primaryKeep.length - desired)) {
         this.stop(t, `Scaling activity initiated by (deployment ${P.id})`);
       }
     }
@@ -219,23 +219,40 @@ class ServicePass {
     return h === "starting" ? 0 : h === "waiting" ? 1 : h === "unhealthy" ? 0 : 2;
   }
 
-  /** Which tasks to stop first when scaling in: not healthy first, then from the fullest zone and instance. */
-  private scaleInOrder(tasks: StoredRecord<TaskRecord>[]): StoredRecord<TaskRecord>[] {
+  /**
+   * The `n` tasks to stop when scaling in: not healthy first, then one at a time from the zone
+   * with the most tasks left, and within it the instance with the most; newest first on a tie.
+   * Counts are taken again after each pick, so scale-in keeps zones and instances balanced.
+   */
+  private scaleInPicks(tasks: StoredRecord<TaskRecord>[], n: number): StoredRecord<TaskRecord>[] {
+    const zoneOf = (t: StoredRecord<TaskRecord>) => t.value.task.availabilityZone ?? "";
+    const nodeOf = (t: StoredRecord<TaskRecord>) => t.value.instanceId ?? "";
     const zoneCount = new Map<string, number>();
     const nodeCount = new Map<string, number>();
     for (const t of tasks) {
-      const z = t.value.task.availabilityZone ?? "";
-      zoneCount.set(z, (zoneCount.get(z) ?? 0) + 1);
-      nodeCount.set(t.value.instanceId ?? "", (nodeCount.get(t.value.instanceId ?? "") ?? 0) + 1);
+      zoneCount.set(zoneOf(t), (zoneCount.get(zoneOf(t)) ?? 0) + 1);
+      nodeCount.set(nodeOf(t), (nodeCount.get(nodeOf(t)) ?? 0) + 1);
     }
-    return [...tasks].sort(
-      (a, b) =>
-        this.stopRank(a) - this.stopRank(b) ||
-        (zoneCount.get(b.value.task.availabilityZone ?? "") ?? 0) -
-          (zoneCount.get(a.value.task.availabilityZone ?? "") ?? 0) ||
-        (nodeCount.get(b.value.instanceId ?? "") ?? 0) - (nodeCount.get(a.value.instanceId ?? "") ?? 0) ||
-        b.value.task.createdAt - a.value.task.createdAt,
-    );
+    const left = [...tasks];
+    const picks: StoredRecord<TaskRecord>[] = [];
+    while (picks.length < n && left.length > 0) {
+      let best = 0;
+      for (let i = 1; i < left.length; i++) {
+        const a = left[i]!;
+        const b = left[best]!;
+        const cmp =
+          this.stopRank(a) - this.stopRank(b) ||
+          zoneCount.get(zoneOf(b))! - zoneCount.get(zoneOf(a))! ||
+          nodeCount.get(nodeOf(b))! - nodeCount.get(nodeOf(a))! ||
+          b.value.task.createdAt - a.value.task.createdAt;
+        if (cmp < 0) best = i;
+      }
+      const [t] = left.splice(best, 1);
+      picks.push(t!);
+      zoneCount.set(zoneOf(t!), zoneCount.get(zoneOf(t!))! - 1);
+      nodeCount.set(nodeOf(t!), nodeCount.get(nodeOf(t!))! - 1);
+    }
+    return picks;
   }
 
   /** Place and start `count` tasks of a deployment. Returns how many were placed. */
