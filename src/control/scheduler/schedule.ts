@@ -504,7 +504,9 @@ class ServicePass {
         this.launches.some((l) => l.deploymentId === d.id),
     );
     for (const d of svc.deployments) {
-      if (kept.includes(d) || d.rolloutState === "FAILED") continue;
+      // A FAILED deployment's ServiceDeployment is already STOPPED or rolling back, and a COMPLETED
+      // one's is SUCCESSFUL (or ROLLBACK_SUCCESSFUL): those states are final.
+      if (kept.includes(d) || d.rolloutState !== "IN_PROGRESS") continue;
       this.deploymentUpdates.push({
         key: d.serviceDeploymentKey,
         patch: {
