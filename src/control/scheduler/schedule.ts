@@ -188,14 +188,17 @@ class ServicePass {
         healthy--;
       } else blocked = true;
     }
-    // Neither side can move: the deployment configuration itself holds the deployment.
+    // Neither side can move, and waiting will not help: no room for a launch even once the
+    // stopping tasks are gone, and no healthy task may stop even if every task were healthy. Only
+    // then does the deployment configuration itself hold the deployment (100/100, or desired 1
+    // with 50/150); a 50/100 update waiting for its stops or its new tasks' health is not held.
     if (
       blocked &&
       want > 0 &&
-      room <= 0 &&
       launched === 0 &&
       this.stops.length === 0 &&
-      liveCount >= maxTotal
+      active.length >= maxTotal &&
+      active.length - 1 < minHealthy
     ) {
       this.warnOnce(
         `(service ${this.name}) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.`,
