@@ -55,6 +55,8 @@ class ServicePass {
   private readonly deploymentUpdates: ServicePlan["deploymentUpdates"] = [];
   private readonly nodeById: Map<string, PlacementNode>;
   private readonly health = new Map<string, TaskHealth>();
+  /** Tasks are still to move (on a draining instance, of an older deployment) or to start or stop. */
+  private unsettled = false;
 
   constructor(
     private readonly input: SchedulerInput,
@@ -156,6 +158,7 @@ class ServicePass {
     const maxTotal = Math.floor((desired * maximumPercent) / 100);
     const minHealthy = Math.ceil((desired * minimumHealthyPercent) / 100);
     const liveCount = this.live().length;
+    this.unsettled = others.length > 0 || primaryKeep.length !== desired;
 
     // Start tasks for the primary deployment, within maximumPercent.
     const want = desired - primaryKeep.length;
@@ -527,6 +530,7 @@ class ServicePass {
         (t) => t.value.task.startedBy === P.id && this.health.get(t.value.id) === "healthy",
       ).length;
       const done =
+        !this.unsettled &&
         svc.deployments.length === 1 &&
         primaryHealthy >= svc.desiredCount &&
         P.pendingCount === 0 &&
@@ -569,6 +573,7 @@ class ServicePass {
         }
       }
       const steady =
+        !this.unsettled &&
         P.rolloutState === "COMPLETED" &&
         svc.deployments.length === 1 &&
         P.runningCount === svc.desiredCount &&
