@@ -339,6 +339,9 @@ class ServicePass {
     for (const t of this.tasks) {
       const task = t.value.task;
       if (task.startedBy !== P.id || task.lastStatus !== "STOPPED" || counted.has(t.value.id)) continue;
+      // Only failures since the deployment became PRIMARY: a rollback target's old stopped tasks
+      // (its createdAt is the rollback's time) are history, not failures of the rollback.
+      if ((task.stoppedAt ?? 0) <= P.createdAt) continue;
       const byScheduler =
         task.stopCode === "ServiceSchedulerInitiated" &&
         task.stoppedReason !== "Task failed container health checks";
