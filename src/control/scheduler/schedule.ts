@@ -305,26 +305,48 @@ class ServicePass {
     return result.placed.length;
   }
 
-  /** Launches wait while the service's tasks keep failing to start (ECS's throttle). */
+  /**
+   * Launches wait while the primary's tasks keep failing to start (ECS's throttle). The count of
+   * consecutive failed starts lives in the service record, not in the stopped tasks, because those
+   * are purged after an hour while a throttled service fails about four times an hour. A task of
+   * the primary that started after the newest failure resets it; so does a new deployment.
+   */
   private throttle(): boolean {
+    const s = this.next.scheduler;
     const P = this.next.deployments[0]!;
-    const stoppedRecently = this.tasks
-      .filter((t) => t.value.task.lastStatus === "STOPPED" && t.value.task.createdAt >= P.createdAt)
-      .sort((a, b) => (b.value.task.stoppedAt ?? 0) - (a.value.task.stoppedAt ?? 0));
-    let failures = 0;
-    for (const t of stoppedRecently) {
-      if (t.value.task.startedAt !== undefined) break;
-      if (t.value.task.stopCode !== "TaskFailedToStart") continue;
-      failures++;
+    const prev = s.startFailures ?? { count: 0, lastAt: 0, seen: [] };
+    const seen = new Set(prev.seen);
+    let latestStart = 0;
+    const fresh: number[] = [];
+    for (const t of this.tasks) {
+      const task = t.value.task;
+      if (task.startedBy !== P.id) continue;
+      if (task.startedAt !== undefined) {
+        latestStart = Math.max(latestStart, task.startedAt);
+        continue;
+      }
+      if (task.lastStatus !== "STOPPED" || task.stopCode !== "TaskFailedToStart" || seen.has(t.value.id))
+        continue;
+      if ((task.stoppedAt ?? 0) <= P.createdAt) continue;
+      seen.add(t.value.id);
+      fresh.push(task.stoppedAt ?? this.input.now);
     }
-    const delay = throttleDelayMs(failures);
+    let count = latestStart > prev.lastAt ? 0 : prev.count;
+    let lastAt = prev.lastAt;
+    for (const at of fresh) {
+      if (at >= latestStart) count++;
+      lastAt = Math.max(lastAt, at);
+    }
+    if (fresh.length > 0 || count !== prev.count)
+      s.startFailures = { count, lastAt, seen: [...seen].slice(-1000) };
+    const delay = throttleDelayMs(count);
     if (delay === 0) {
-      delete this.next.scheduler.throttledUntil;
+      delete s.throttledUntil;
       return false;
     }
-    const until = (stoppedRecently[0]?.value.task.stoppedAt ?? this.input.now) + delay;
-    if (this.next.scheduler.throttledUntil === undefined) this.warnOnce(msg.throttled(this.name));
-    this.next.scheduler.throttledUntil = until;
+    const until = lastAt + delay;
+    if (s.throttledUntil === undefined) this.warnOnce(msg.throttled(this.name));
+    s.throttledUntil = until;
     return this.input.now < until;
   }
 
@@ -396,6 +418,7 @@ class ServicePass {
       svc.scheduler.failures = 0;
       svc.scheduler.counted = [];
       delete svc.scheduler.throttledUntil;
+      delete svc.scheduler.startFailures;
       this.deploymentUpdates.push({
         key: P.serviceDeploymentKey,
         patch: {

@@ -141,6 +141,7 @@ export function beginDeployment(svc: ServiceRecord, deployment: DeploymentRecord
   svc.taskDefinition = deployment.taskDefinition;
   svc.scheduler = { ...svc.scheduler, counted: [], failures: 0 };
   delete svc.scheduler.throttledUntil;
+  delete svc.scheduler.startFailures;
   delete svc.scheduler.steadySince;
   return previous;
 }
