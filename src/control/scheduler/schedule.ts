@@ -456,15 +456,20 @@ class ServicePass {
     const td = this.td(P.taskDefinition);
     this.stopUnhealthy();
     const active = this.active();
-    const eligible = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
-    const eligibleIds = new Set(eligible.map((n) => n.id));
+    // An instance runs the daemon when it is ACTIVE and meets its requirements. One whose agent
+    // has stopped calling keeps its task (a stop could not reach it, and a network blip must not
+    // restart every daemon) but gets no new one.
+    const fits = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
+    const eligible = fits.filter((n) => n.connected || active.some((t) => t.value.instanceId === n.id));
+    const fitIds = new Set(fits.map((n) => n.id));
     svc.desiredCount = eligible.length;
     const minHealthy = Math.ceil((eligible.length * svc.deploymentConfiguration.minimumHealthyPercent) / 100);
     let healthy = active.filter((t) => this.health.get(t.value.id) === "healthy").length;
     for (const t of active) {
       // Tasks on instances that are draining, gone or no longer eligible are stopped.
-      if (!t.value.instanceId || !eligibleIds.has(t.value.instanceId)) {
+      if (!t.value.instanceId || !fitIds.has(t.value.instanceId)) {
         this.stop(t, `Scaling activity initiated by (deployment ${t.value.task.startedBy ?? P.id})`);
+        if (this.health.get(t.value.id) === "healthy") healthy--;
       }
     }
     for (const n of eligible) {
@@ -482,12 +487,13 @@ class ServicePass {
       }
       // maximumPercent is 100: a new task starts only once nothing of the service is left on the node.
       const liveHere = this.live().some((t) => t.value.instanceId === n.id);
-      if (mine.length === 0 && !liveHere && P.rolloutState !== "FAILED") this.launch(P, 1, [n]);
+      if (mine.length === 0 && !liveHere && n.connected && P.rolloutState !== "FAILED")
+        this.launch(P, 1, [n]);
     }
   }
 
   private daemonFits(n: PlacementNode, td: StoredTaskDefinition | undefined): boolean {
-    if (!td || !n.connected) return false;
+    if (!td) return false;
     for (const a of td.requiresAttributes ?? []) if (!n.attributes.has(a.name!)) return false;
     const constraints = [
       ...(parseSafe(() => parseConstraints(td.placementConstraints)) ?? []),
