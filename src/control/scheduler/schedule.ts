@@ -641,9 +641,11 @@ class ServicePass {
       );
     }
     if (this.newEvents.length > 0) {
-      // Newest first; events of one pass keep their order (the first happened first).
+      // Newest first; events of one pass keep their order (the first happened first), one
+      // millisecond apart, and after every earlier event even when two passes share a millisecond.
+      const start = Math.max(now, (svc.events[0]?.createdAt ?? 0) + 1);
       const fresh = this.newEvents
-        .map((message, i) => ({ id: this.input.newId("event"), createdAt: now + i, message }))
+        .map((message, i) => ({ id: this.input.newId("event"), createdAt: start + i, message }))
         .reverse();
       svc.events = [...fresh, ...svc.events].slice(0, MAX_EVENTS);
     }
