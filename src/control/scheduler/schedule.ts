@@ -458,9 +458,10 @@ class ServicePass {
     const active = this.active();
     // An instance runs the daemon when it is ACTIVE and meets its requirements. One whose agent
     // has stopped calling keeps its task (a stop could not reach it, and a network blip must not
-    // restart every daemon) but gets no new one.
+    // restart every daemon), is not rolled to a new deployment, and gets no new task.
     const fits = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
-    const eligible = fits.filter((n) => n.connected || active.some((t) => t.value.instanceId === n.id));
+    const live = this.live();
+    const eligible = fits.filter((n) => n.connected || live.some((t) => t.value.instanceId === n.id));
     const fitIds = new Set(fits.map((n) => n.id));
     svc.desiredCount = eligible.length;
     const minHealthy = Math.ceil((eligible.length * svc.deploymentConfiguration.minimumHealthyPercent) / 100);
@@ -478,7 +479,7 @@ class ServicePass {
       const old = here.filter((t) => t.value.task.startedBy !== P.id);
       for (const extra of mine.slice(1))
         this.stop(extra, `Scaling activity initiated by (deployment ${P.id})`);
-      for (const o of old) {
+      for (const o of n.connected ? old : []) {
         const h = this.health.get(o.value.id) === "healthy";
         if (!h || healthy - 1 >= minHealthy) {
           this.stop(o, `Scaling activity initiated by (deployment ${o.value.task.startedBy ?? P.id})`);
@@ -486,7 +487,7 @@ class ServicePass {
         }
       }
       // maximumPercent is 100: a new task starts only once nothing of the service is left on the node.
-      const liveHere = this.live().some((t) => t.value.instanceId === n.id);
+      const liveHere = live.some((t) => t.value.instanceId === n.id);
       if (mine.length === 0 && !liveHere && n.connected && P.rolloutState !== "FAILED")
         this.launch(P, 1, [n]);
     }
