@@ -64,7 +64,8 @@ class ServicePass {
     private readonly tasks: readonly StoredRecord<TaskRecord>[],
     private readonly nodes: PlacementNode[],
   ) {
-    this.next = structuredClone(svc.value);
+    // Events are never changed, only added in front, so the copy shares them (up to 100 per pass).
+    this.next = { ...structuredClone({ ...svc.value, events: [] }), events: [...svc.value.events] };
     this.nodeById = new Map(nodes.map((n) => [n.id, n]));
     for (const t of tasks) this.health.set(t.value.id, this.healthOf(t.value));
   }
@@ -650,7 +651,9 @@ class ServicePass {
         .reverse();
       svc.events = [...fresh, ...svc.events].slice(0, MAX_EVENTS);
     }
-    const changed = JSON.stringify(svc) !== JSON.stringify(this.svc.value);
+    const changed =
+      this.newEvents.length > 0 ||
+      JSON.stringify({ ...svc, events: [] }) !== JSON.stringify({ ...this.svc.value, events: [] });
     return {
       serviceKey: this.svc.key,
       serviceVersion: this.svc.version,
