@@ -48,6 +48,8 @@ export function schedule(input: SchedulerInput): Plan {
 /** One service's pass: the working state and the decisions, gathered into a ServicePlan. */
 class ServicePass {
   private readonly next: ServiceRecord;
+  /** The service record as read, without its events, as JSON. */
+  private readonly original: string;
   private readonly launches: Launch[] = [];
   private readonly stops: Stop[] = [];
   private readonly stopped = new Set<string>();
@@ -64,8 +66,10 @@ class ServicePass {
     private readonly tasks: readonly StoredRecord<TaskRecord>[],
     private readonly nodes: PlacementNode[],
   ) {
-    // Events are never changed, only added in front, so the copy shares them (up to 100 per pass).
-    this.next = { ...structuredClone({ ...svc.value, events: [] }), events: [...svc.value.events] };
+    // Records are plain JSON: the working copy is a JSON round trip, and `finish` compares against
+    // the same text. Events are never changed, only added in front, so the copy shares them.
+    this.original = JSON.stringify({ ...svc.value, events: [] });
+    this.next = { ...(JSON.parse(this.original) as ServiceRecord), events: [...svc.value.events] };
     this.nodeById = new Map(nodes.map((n) => [n.id, n]));
     for (const t of tasks) this.health.set(t.value.id, this.healthOf(t.value));
   }
@@ -651,9 +655,7 @@ class ServicePass {
         .reverse();
       svc.events = [...fresh, ...svc.events].slice(0, MAX_EVENTS);
     }
-    const changed =
-      this.newEvents.length > 0 ||
-      JSON.stringify({ ...svc, events: [] }) !== JSON.stringify({ ...this.svc.value, events: [] });
+    const changed = this.newEvents.length > 0 || JSON.stringify({ ...svc, events: [] }) !== this.original;
     return {
       serviceKey: this.svc.key,
       serviceVersion: this.svc.version,
