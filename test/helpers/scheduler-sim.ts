@@ -80,6 +80,11 @@ export class Sim {
   readonly silent = new Set<string>();
   /** When each deployment id last became PRIMARY (for circuit-breaker checks). */
   readonly primarySince = new Map<string, number>();
+  /**
+   * When each deployment's tasks failed (stopped before RUNNING, exited, or were stopped for
+   * failing health checks): what the circuit breaker may count.
+   */
+  readonly failures = new Map<string, number[]>();
   private readonly random: () => number;
   private ids = 0;
   private readonly input: Partial<SchedulerInput>;
@@ -107,10 +112,10 @@ export class Sim {
     }
   }
 
+  /** Ids for what the scheduler creates; task ids start with a, so they never meet a fixture's (f...). */
   private newId(kind: "task" | "container" | "event"): string {
     this.ids++;
-    const n = this.ids.toString(16).padStart(kind === "task" ? 32 : 12, "0");
-    return kind === "task" ? n : `${kind}-${n}`;
+    return kind === "task" ? `a${this.ids.toString(16).padStart(31, "0")}` : `${kind}-${this.ids}`;
   }
 
   // --- Reading ---------------------------------------------------------------------------------
@@ -295,6 +300,15 @@ export class Sim {
 
   private stopped(rec: TaskRecord, stopCode: string, reason: string): void {
     const t = rec.task;
+    const code = t.stopCode ?? stopCode;
+    const why = t.stoppedReason || reason;
+    if (
+      t.startedBy &&
+      (code === "TaskFailedToStart" ||
+        code === "EssentialContainerExited" ||
+        why === "Task failed container health checks")
+    )
+      this.failures.set(t.startedBy, [...(this.failures.get(t.startedBy) ?? []), this.now]);
     t.lastStatus = "STOPPED";
     t.desiredStatus = "STOPPED";
     t.stopCode ??= stopCode as StoredTask["stopCode"];
