@@ -152,6 +152,11 @@ export class Sim {
     );
   }
 
+  private instanceRecord(id: string): ContainerInstanceRecord | undefined {
+    for (const r of this.instances.values()) if (r.value.id === id) return r.value;
+    return undefined;
+  }
+
   instance(id: string): ContainerInstanceRecord {
     const r = [...this.instances.values()].find((i) => i.value.id === id);
     if (!r) throw new Error(`no instance ${id}`);
@@ -260,7 +265,9 @@ export class Sim {
     for (const r of [...this.tasks.values()]) {
       const t = r.value.task;
       if (t.lastStatus === "STOPPED") continue;
-      if (r.value.instanceId && this.silent.has(r.value.instanceId)) continue;
+      // A silent agent does nothing; a deregistered instance's agent is gone.
+      const inst = r.value.instanceId ? this.instanceRecord(r.value.instanceId) : undefined;
+      if (inst && (this.silent.has(inst.id) || inst.status === "INACTIVE")) continue;
       const task = { ...t, containers: t.containers.map((c) => ({ ...c })) };
       const next: TaskRecord = { ...r.value, task };
       const td = this.taskDefinitions.get(t.taskDefinitionArn);
@@ -294,12 +301,14 @@ export class Sim {
       agentTimeoutMs: AGENT_TIMEOUT_MS,
     });
     for (const p of jp.purge) this.tasks.delete(p.key);
-    for (const s of jp.settle) this.putTask(s.next);
+    for (const s of jp.settle) {
+      this.recordFailure(s.next.task, s.next.task.stopCode ?? "", s.next.task.stoppedReason ?? "");
+      this.putTask(s.next);
+    }
     this.seq++;
   }
 
-  private stopped(rec: TaskRecord, stopCode: string, reason: string): void {
-    const t = rec.task;
+  private recordFailure(t: StoredTask, stopCode: string, reason: string): void {
     const code = t.stopCode ?? stopCode;
     const why = t.stoppedReason || reason;
     if (
@@ -309,6 +318,11 @@ export class Sim {
         why === "Task failed container health checks")
     )
       this.failures.set(t.startedBy, [...(this.failures.get(t.startedBy) ?? []), this.now]);
+  }
+
+  private stopped(rec: TaskRecord, stopCode: string, reason: string): void {
+    const t = rec.task;
+    this.recordFailure(t, stopCode, reason);
     t.lastStatus = "STOPPED";
     t.desiredStatus = "STOPPED";
     t.stopCode ??= stopCode as StoredTask["stopCode"];
@@ -348,9 +362,22 @@ export class Sim {
   /** UpdateService: a new desired count and/or a new task definition (which starts a deployment). */
   updateService(
     name: string,
-    o: { desiredCount?: number; td?: StoredTaskDefinition; forceNewDeployment?: boolean },
+    o: {
+      desiredCount?: number;
+      td?: StoredTaskDefinition;
+      forceNewDeployment?: boolean;
+      minimumHealthyPercent?: number;
+      maximumPercent?: number;
+      placementStrategy?: ServiceRecord["placementStrategy"];
+      placementConstraints?: ServiceRecord["placementConstraints"];
+    },
   ): void {
     const next = structuredClone(this.service(name));
+    const dc = next.deploymentConfiguration;
+    if (o.minimumHealthyPercent !== undefined) dc.minimumHealthyPercent = o.minimumHealthyPercent;
+    if (o.maximumPercent !== undefined) dc.maximumPercent = o.maximumPercent;
+    if (o.placementStrategy) next.placementStrategy = o.placementStrategy;
+    if (o.placementConstraints) next.placementConstraints = o.placementConstraints;
     if (o.desiredCount !== undefined) {
       if (o.desiredCount !== next.desiredCount) delete next.scheduler.steadySince;
       next.desiredCount = o.desiredCount;

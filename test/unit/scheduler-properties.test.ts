@@ -18,7 +18,8 @@
  * - a plan is idempotent: planning again at the same moment launches and stops nothing, and the
  *   third pass changes nothing at all (the loop does not spin).
  *
- * A failure names the seed; rerun one case with BERTH_SCHED_SEED=<seed> BERTH_SCHED_CASES=1.
+ * A failure names the seed; rerun one case with BERTH_SCHED_SEED=<seed> BERTH_SCHED_CASES=1. More
+ * cases or longer histories: BERTH_SCHED_CASES=20000, BERTH_SCHED_STEPS=100.
  * A second property checks the placement engine alone against the oracle on small inputs.
  */
 import assert from "node:assert/strict";
@@ -59,6 +60,8 @@ const envInt = (name: string, dflt: number) => {
 const CASES = envInt("BERTH_SCHED_CASES", 1000);
 const BASE_SEED = envInt("BERTH_SCHED_SEED", 20_260_101);
 const ORACLE_CASES = envInt("BERTH_SCHED_ORACLE_CASES", 4000);
+/** Steps per case: at least 10, at most this many (longer histories: BERTH_SCHED_STEPS=100). */
+const MAX_STEPS = envInt("BERTH_SCHED_STEPS", 30);
 
 /** assert.ok with a message built only on failure (the checks run a million times). */
 function check(cond: boolean, message: () => string): asserts cond {
@@ -327,7 +330,8 @@ function checkPlan(sim: Sim, snap: ClusterSnapshot, plan: Plan): void {
         distinct: svc.placementConstraints.some((c) => c.type === "distinctInstance"),
         strategies: svc.schedulingStrategy === "DAEMON" ? [{ type: "random" }] : oracleStrategies(svc),
       };
-      const node = nodes.find((n) => n.id === l.instanceId)!;
+      const node = nodes.find((n) => n.id === l.instanceId);
+      assert.ok(node, `${svc.name}: launch on ${i.status} instance ${l.instanceId}`);
       if (svc.schedulingStrategy === "DAEMON") {
         assert.ok(node.eligible, `${svc.name}: daemon task on ineligible ${l.instanceId}`);
         assert.ok(
@@ -582,13 +586,34 @@ function act(g: Gen, sim: Sim, zones: string[], revisions: Map<string, number>):
     sim.silent.clear();
   } else if (x < 0.32 && live.length > 0) {
     sim.deleteService(g.pick(live).name);
+  } else if (x < 0.34) {
+    // DeregisterContainerInstance (force): the instance and its agent are gone.
+    const gone = g.pick(instances);
+    sim.setInstanceStatus(gone.id, "INACTIVE");
+  } else if (x < 0.38 && live.length > 0) {
+    // UpdateService without a new deployment: bounds, strategies, constraints.
+    const s = g.pick(live);
+    const daemon = s.schedulingStrategy === "DAEMON";
+    const y = g.r();
+    if (y < 0.5)
+      sim.updateService(s.name, {
+        minimumHealthyPercent: g.pick([0, 50, 100, g.int(0, 100)]),
+        maximumPercent: daemon ? 100 : g.pick([100, 150, 200, g.int(100, 200)]),
+      });
+    else if (y < 0.75 && !daemon) sim.updateService(s.name, { placementStrategy: g.pick(STRATEGIES) });
+    else {
+      const constraints: PlacementConstraint[] = [];
+      if (!daemon && g.chance(0.3)) constraints.push({ type: "distinctInstance" });
+      if (g.chance(0.3)) constraints.push({ type: "memberOf", expression: g.pick(MEMBER_OF).expression });
+      sim.updateService(s.name, { placementConstraints: constraints });
+    }
   }
 }
 
 function runCase(seed: number): void {
   const { g, sim, zones } = randomWorld(seed);
   const revisions = new Map<string, number>();
-  const steps = g.int(10, 30);
+  const steps = g.int(10, Math.max(10, MAX_STEPS));
   for (let step = 0; step < steps; step++) {
     act(g, sim, zones, revisions);
     try {
