@@ -16,7 +16,10 @@
  * - a deployment FAILS only after threshold failures since it became PRIMARY, and then launches
  *   nothing; deployment counts match the tasks; events stay newest first and at most 100;
  * - a plan is idempotent: planning again at the same moment launches and stops nothing, and the
- *   third pass changes nothing at all (the loop does not spin).
+ *   third pass changes nothing at all (the loop does not spin);
+ * - liveness (every 4th case): once the cluster heals and has room, every service settles —
+ *   deleted ones INACTIVE, REPLICA ones with one COMPLETED deployment and desiredCount healthy
+ *   tasks, DAEMON ones one task per instance — unless its own configuration holds it.
  *
  * A failure names the seed; rerun one case with BERTH_SCHED_SEED=<seed> BERTH_SCHED_CASES=1. More
  * cases or longer histories: BERTH_SCHED_CASES=20000, BERTH_SCHED_STEPS=100.
@@ -62,6 +65,8 @@ const BASE_SEED = envInt("BERTH_SCHED_SEED", 20_260_101);
 const ORACLE_CASES = envInt("BERTH_SCHED_ORACLE_CASES", 4000);
 /** Steps per case: at least 10, at most this many (longer histories: BERTH_SCHED_STEPS=100). */
 const MAX_STEPS = envInt("BERTH_SCHED_STEPS", 30);
+/** One case in this many ends with a liveness check (healing the cluster and letting it settle). */
+const HEAL_EVERY = envInt("BERTH_SCHED_HEAL_EVERY", 4);
 
 /** assert.ok with a message built only on failure (the checks run a million times). */
 function check(cond: boolean, message: () => string): asserts cond {
@@ -623,6 +628,123 @@ function runCase(seed: number): void {
       throw err;
     }
     sim.advance(g.pick([5_000, 15_000, 15_000, 30_000, 60_000, 300_000, 1_200_000]));
+  }
+  if (seed % HEAL_EVERY === 0) heal(sim, g);
+}
+
+/**
+ * Liveness: after the chaos, every agent is back and healthy, draining instances return, and
+ * enough large instances join to hold every service. Then every service settles as ECS would:
+ * a deleted one becomes INACTIVE; a REPLICA service ends with one COMPLETED deployment and
+ * exactly desiredCount healthy tasks on ACTIVE instances; a DAEMON one with one healthy task per
+ * eligible instance — unless its own configuration holds it (min = max = desired with tasks to
+ * replace) or its deployment FAILED without rollback.
+ */
+function heal(sim: Sim, g: Gen): void {
+  sim.fate = {};
+  sim.silent.clear();
+  for (const r of [...sim.instances.values()])
+    if (r.value.status === "DRAINING") sim.setInstanceStatus(r.value.id, "ACTIVE");
+  const services = [...sim.services.values()].map((r) => r.value);
+  const room =
+    services.reduce((n, s) => n + (s.schedulingStrategy === "REPLICA" ? s.desiredCount : 0), 0) + 2;
+  for (let k = 0; k < room; k++) {
+    sim.putInstance(
+      containerInstance({
+        id: `x${String(k).padStart(2, "0")}`,
+        az: g.pick(["us-east-1a", "us-east-1b"]),
+        cpu: 16_384,
+        memory: 65_536,
+        attrs: { stack: "prod", tier: "a" },
+        capabilities: ["ecs.capability.container-health-check"],
+        registeredAt: sim.now,
+        lastSeenAt: sim.now,
+      }),
+    );
+  }
+  // Services whose task definitions want the same static host port compete for instances.
+  const portOf = (s: ServiceRecord) => needsOf(sim.td(s.taskDefinition)).ports;
+  const contended = (s: ServiceRecord) =>
+    portOf(s).some((p) => services.some((o) => o !== s && o.status !== "INACTIVE" && portOf(o).includes(p)));
+  const held = new Map<string, boolean>();
+  for (const s of services) {
+    const { minimumHealthyPercent: min, maximumPercent: max } = s.deploymentConfiguration;
+    const d = s.desiredCount;
+    held.set(
+      s.name,
+      s.schedulingStrategy === "REPLICA"
+        ? d > 0 && Math.floor((d * max) / 100) <= d && Math.ceil((d * min) / 100) >= d
+        : min > 0,
+    );
+  }
+  // Two hours at most (the start throttle waits up to 15 minutes); done once three passes in a
+  // row change nothing while no service waits out its throttle.
+  for (let n = 0, quiet = 0; n < 60 && quiet < 3; n++) {
+    quiet = emptyPlan(sim.pass()) ? quiet + 1 : 0;
+    if ([...sim.services.values()].some((r) => (r.value.scheduler.throttledUntil ?? 0) > sim.now)) quiet = 0;
+    sim.advance(120_000);
+  }
+  for (const s0 of services) {
+    const s = sim.service(s0.name);
+    const why = () =>
+      `${s.name} did not settle: ${JSON.stringify(s.deployments.map((d) => [d.status, d.rolloutState, d.runningCount, d.pendingCount]))} desired ${s.desiredCount}; ${sim.messages(s.name).slice(-4).join(" | ")}`;
+    if (s0.status !== "ACTIVE") {
+      check(s.status === "INACTIVE", why);
+      continue;
+    }
+    const P = s.deployments[0]!;
+    if (contended(s) || P.rolloutState === "FAILED" || (held.get(s.name) && s.deployments.length > 1))
+      continue;
+    if (held.get(s.name) && sim.activeOf(s.name).some((t) => sim.instance(t.instanceId!).status !== "ACTIVE"))
+      continue;
+    // (A DAEMON deployment completes only once every eligible instance runs it, and a small
+    // instance may lack the resources, so only a REPLICA deployment must complete here.)
+    check(
+      s.deployments.length === 1 && (P.rolloutState === "COMPLETED" || s.schedulingStrategy === "DAEMON"),
+      why,
+    );
+    const active = sim.activeOf(s.name);
+    const td = (t: TaskRecord) => sim.td(t.task.taskDefinitionArn);
+    check(
+      active.every((t) => t.task.startedBy === P.id && isHealthy(t, td(t), sim.now)),
+      why,
+    );
+    if (s.schedulingStrategy === "REPLICA") {
+      check(active.length === s.desiredCount, why);
+      check(
+        active.every((t) => sim.instance(t.instanceId!).status === "ACTIVE"),
+        why,
+      );
+    } else {
+      // One task per instance, and one on every large instance its constraints allow that still
+      // has room for it (other services' tasks may have filled one).
+      const per = new Set(active.map((t) => t.instanceId));
+      check(per.size === active.length && active.length <= s.desiredCount, why);
+      const memberOf = [...(sim.td(P.taskDefinition)!.placementConstraints ?? []), ...s.placementConstraints];
+      const need = needsOf(sim.td(P.taskDefinition));
+      const free = (i: ContainerInstanceRecord) => {
+        let cpu = i.resources.cpu;
+        let memory = i.resources.memoryMiB;
+        for (const t of sim.tasks.values()) {
+          if (t.value.instanceId !== i.id || !holds(t.value)) continue;
+          const n = needsOf(sim.td(t.value.task.taskDefinitionArn));
+          cpu -= n.cpu;
+          memory -= n.memory;
+        }
+        return cpu >= need.cpu && memory >= need.memory;
+      };
+      const large = [...sim.instances.values()]
+        .map((r) => r.value)
+        .filter((i) => i.id.startsWith("x"))
+        .filter((i) => {
+          const attrs = new Map(i.attributes.map((a) => [a.name!, a.value]));
+          return memberOf.every((c) => c.type !== "memberOf" || holdsOf.get(c.expression!)!(attrs));
+        });
+      check(
+        large.every((i) => per.has(i.id) || !free(i)),
+        why,
+      );
+    }
   }
 }
 
