@@ -8,10 +8,12 @@ export function failureThreshold(desiredCount: number): number {
 }
 
 /**
- * Throttling of a service whose tasks keep failing to start: after the third failure in a row,
- * launches wait 10 seconds, doubling with each further failure, up to 15 minutes.
+ * Throttling of a service whose tasks keep failing to start (ECS publishes no schedule; this is
+ * research/ecs-services.md §6's recommendation): no delay for the first three failures in a row,
+ * then the next launch waits 1, 2, 4 and 8 minutes, and 15 minutes (ECS's documented maximum)
+ * from the seventh failure on.
  */
 export function throttleDelayMs(consecutiveFailures: number): number {
   if (consecutiveFailures < 3) return 0;
-  return Math.min(15 * 60 * 1000, 10_000 * 2 ** (consecutiveFailures - 3));
+  return Math.min(15, 2 ** (consecutiveFailures - 3)) * 60 * 1000;
 }

@@ -48,6 +48,8 @@ export function schedule(input: SchedulerInput): Plan {
 /** One service's pass: the working state and the decisions, gathered into a ServicePlan. */
 class ServicePass {
   private readonly next: ServiceRecord;
+  /** The service record as read, without its events, as JSON. */
+  private readonly original: string;
   private readonly launches: Launch[] = [];
   private readonly stops: Stop[] = [];
   private readonly stopped = new Set<string>();
@@ -55,6 +57,8 @@ class ServicePass {
   private readonly deploymentUpdates: ServicePlan["deploymentUpdates"] = [];
   private readonly nodeById: Map<string, PlacementNode>;
   private readonly health = new Map<string, TaskHealth>();
+  /** Tasks are still to move (on a draining instance, of an older deployment) or to start or stop. */
+  private unsettled = false;
 
   constructor(
     private readonly input: SchedulerInput,
@@ -62,7 +66,10 @@ class ServicePass {
     private readonly tasks: readonly StoredRecord<TaskRecord>[],
     private readonly nodes: PlacementNode[],
   ) {
-    this.next = structuredClone(svc.value);
+    // Records are plain JSON: the working copy is a JSON round trip, and `finish` compares against
+    // the same text. Events are never changed, only added in front, so the copy shares them.
+    this.original = JSON.stringify({ ...svc.value, events: [] });
+    this.next = { ...(JSON.parse(this.original) as ServiceRecord), events: [...svc.value.events] };
     this.nodeById = new Map(nodes.map((n) => [n.id, n]));
     for (const t of tasks) this.health.set(t.value.id, this.healthOf(t.value));
   }
@@ -156,6 +163,7 @@ class ServicePass {
     const maxTotal = Math.floor((desired * maximumPercent) / 100);
     const minHealthy = Math.ceil((desired * minimumHealthyPercent) / 100);
     const liveCount = this.live().length;
+    this.unsettled = others.length > 0 || primaryKeep.length !== desired;
 
     // Start tasks for the primary deployment, within maximumPercent.
     const want = desired - primaryKeep.length;
@@ -167,7 +175,7 @@ class ServicePass {
 
     // Scale in: the primary has more than desired.
     if (primaryKeep.length > desired) {
-      for (const t of this.scaleInOrder(primaryKeep).slice(0, primaryKeep.length - desired)) {
+      for (const t of this.scaleInPicks(primaryKeep, primaryKeep.length - desired)) {
         this.stop(t, `Scaling activity initiated by (deployment ${P.id})`);
       }
     }
@@ -188,14 +196,17 @@ class ServicePass {
         healthy--;
       } else blocked = true;
     }
-    // Neither side can move: the deployment configuration itself holds the deployment.
+    // Neither side can move, and waiting will not help: no room for a launch even once the
+    // stopping tasks are gone, and no healthy task may stop even if every task were healthy. Only
+    // then does the deployment configuration itself hold the deployment (100/100, or desired 1
+    // with 50/150); a 50/100 update waiting for its stops or its new tasks' health is not held.
     if (
       blocked &&
       want > 0 &&
-      room <= 0 &&
       launched === 0 &&
       this.stops.length === 0 &&
-      liveCount >= maxTotal
+      active.length >= maxTotal &&
+      active.length - 1 < minHealthy
     ) {
       this.warnOnce(
         `(service ${this.name}) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.`,
@@ -219,23 +230,40 @@ class ServicePass {
     return h === "starting" ? 0 : h === "waiting" ? 1 : h === "unhealthy" ? 0 : 2;
   }
 
-  /** Which tasks to stop first when scaling in: not healthy first, then from the fullest zone and instance. */
-  private scaleInOrder(tasks: StoredRecord<TaskRecord>[]): StoredRecord<TaskRecord>[] {
+  /**
+   * The `n` tasks to stop when scaling in: not healthy first, then one at a time from the zone
+   * with the most tasks left, and within it the instance with the most; newest first on a tie.
+   * Counts are taken again after each pick, so scale-in keeps zones and instances balanced.
+   */
+  private scaleInPicks(tasks: StoredRecord<TaskRecord>[], n: number): StoredRecord<TaskRecord>[] {
+    const zoneOf = (t: StoredRecord<TaskRecord>) => t.value.task.availabilityZone ?? "";
+    const nodeOf = (t: StoredRecord<TaskRecord>) => t.value.instanceId ?? "";
     const zoneCount = new Map<string, number>();
     const nodeCount = new Map<string, number>();
     for (const t of tasks) {
-      const z = t.value.task.availabilityZone ?? "";
-      zoneCount.set(z, (zoneCount.get(z) ?? 0) + 1);
-      nodeCount.set(t.value.instanceId ?? "", (nodeCount.get(t.value.instanceId ?? "") ?? 0) + 1);
+      zoneCount.set(zoneOf(t), (zoneCount.get(zoneOf(t)) ?? 0) + 1);
+      nodeCount.set(nodeOf(t), (nodeCount.get(nodeOf(t)) ?? 0) + 1);
     }
-    return [...tasks].sort(
-      (a, b) =>
-        this.stopRank(a) - this.stopRank(b) ||
-        (zoneCount.get(b.value.task.availabilityZone ?? "") ?? 0) -
-          (zoneCount.get(a.value.task.availabilityZone ?? "") ?? 0) ||
-        (nodeCount.get(b.value.instanceId ?? "") ?? 0) - (nodeCount.get(a.value.instanceId ?? "") ?? 0) ||
-        b.value.task.createdAt - a.value.task.createdAt,
-    );
+    const left = [...tasks];
+    const picks: StoredRecord<TaskRecord>[] = [];
+    while (picks.length < n && left.length > 0) {
+      let best = 0;
+      for (let i = 1; i < left.length; i++) {
+        const a = left[i]!;
+        const b = left[best]!;
+        const cmp =
+          this.stopRank(a) - this.stopRank(b) ||
+          zoneCount.get(zoneOf(b))! - zoneCount.get(zoneOf(a))! ||
+          nodeCount.get(nodeOf(b))! - nodeCount.get(nodeOf(a))! ||
+          b.value.task.createdAt - a.value.task.createdAt;
+        if (cmp < 0) best = i;
+      }
+      const [t] = left.splice(best, 1);
+      picks.push(t!);
+      zoneCount.set(zoneOf(t!), zoneCount.get(zoneOf(t!))! - 1);
+      nodeCount.set(nodeOf(t!), nodeCount.get(nodeOf(t!))! - 1);
+    }
+    return picks;
   }
 
   /** Place and start `count` tasks of a deployment. Returns how many were placed. */
@@ -287,26 +315,48 @@ class ServicePass {
     return result.placed.length;
   }
 
-  /** Launches wait while the service's tasks keep failing to start (ECS's throttle). */
+  /**
+   * Launches wait while the primary's tasks keep failing to start (ECS's throttle). The count of
+   * consecutive failed starts lives in the service record, not in the stopped tasks, because those
+   * are purged after an hour while a throttled service fails about four times an hour. A task of
+   * the primary that started after the newest failure resets it; so does a new deployment.
+   */
   private throttle(): boolean {
+    const s = this.next.scheduler;
     const P = this.next.deployments[0]!;
-    const stoppedRecently = this.tasks
-      .filter((t) => t.value.task.lastStatus === "STOPPED" && t.value.task.createdAt >= P.createdAt)
-      .sort((a, b) => (b.value.task.stoppedAt ?? 0) - (a.value.task.stoppedAt ?? 0));
-    let failures = 0;
-    for (const t of stoppedRecently) {
-      if (t.value.task.startedAt !== undefined) break;
-      if (t.value.task.stopCode !== "TaskFailedToStart") continue;
-      failures++;
+    const prev = s.startFailures ?? { count: 0, lastAt: 0, seen: [] };
+    const seen = new Set(prev.seen);
+    let latestStart = 0;
+    const fresh: number[] = [];
+    for (const t of this.tasks) {
+      const task = t.value.task;
+      if (task.startedBy !== P.id) continue;
+      if (task.startedAt !== undefined) {
+        latestStart = Math.max(latestStart, task.startedAt);
+        continue;
+      }
+      if (task.lastStatus !== "STOPPED" || task.stopCode !== "TaskFailedToStart" || seen.has(t.value.id))
+        continue;
+      if ((task.stoppedAt ?? 0) <= P.createdAt) continue;
+      seen.add(t.value.id);
+      fresh.push(task.stoppedAt ?? this.input.now);
     }
-    const delay = throttleDelayMs(failures);
+    let count = latestStart > prev.lastAt ? 0 : prev.count;
+    let lastAt = prev.lastAt;
+    for (const at of fresh) {
+      if (at >= latestStart) count++;
+      lastAt = Math.max(lastAt, at);
+    }
+    if (fresh.length > 0 || count !== prev.count)
+      s.startFailures = { count, lastAt, seen: [...seen].slice(-1000) };
+    const delay = throttleDelayMs(count);
     if (delay === 0) {
-      delete this.next.scheduler.throttledUntil;
+      delete s.throttledUntil;
       return false;
     }
-    const until = (stoppedRecently[0]?.value.task.stoppedAt ?? this.input.now) + delay;
-    if (this.next.scheduler.throttledUntil === undefined) this.warnOnce(msg.throttled(this.name));
-    this.next.scheduler.throttledUntil = until;
+    const until = lastAt + delay;
+    if (s.throttledUntil === undefined) this.warnOnce(msg.throttled(this.name));
+    s.throttledUntil = until;
     return this.input.now < until;
   }
 
@@ -321,6 +371,9 @@ class ServicePass {
     for (const t of this.tasks) {
       const task = t.value.task;
       if (task.startedBy !== P.id || task.lastStatus !== "STOPPED" || counted.has(t.value.id)) continue;
+      // Only failures since the deployment became PRIMARY: a rollback target's old stopped tasks
+      // (its createdAt is the rollback's time) are history, not failures of the rollback.
+      if ((task.stoppedAt ?? 0) <= P.createdAt) continue;
       const byScheduler =
         task.stopCode === "ServiceSchedulerInitiated" &&
         task.stoppedReason !== "Task failed container health checks";
@@ -375,6 +428,7 @@ class ServicePass {
       svc.scheduler.failures = 0;
       svc.scheduler.counted = [];
       delete svc.scheduler.throttledUntil;
+      delete svc.scheduler.startFailures;
       this.deploymentUpdates.push({
         key: P.serviceDeploymentKey,
         patch: {
@@ -412,15 +466,21 @@ class ServicePass {
     const td = this.td(P.taskDefinition);
     this.stopUnhealthy();
     const active = this.active();
-    const eligible = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
-    const eligibleIds = new Set(eligible.map((n) => n.id));
+    // An instance runs the daemon when it is ACTIVE and meets its requirements. One whose agent
+    // has stopped calling keeps its task (a stop could not reach it, and a network blip must not
+    // restart every daemon), is not rolled to a new deployment, and gets no new task.
+    const fits = this.nodes.filter((n) => n.status === "ACTIVE" && this.daemonFits(n, td));
+    const live = this.live();
+    const eligible = fits.filter((n) => n.connected || live.some((t) => t.value.instanceId === n.id));
+    const fitIds = new Set(fits.map((n) => n.id));
     svc.desiredCount = eligible.length;
     const minHealthy = Math.ceil((eligible.length * svc.deploymentConfiguration.minimumHealthyPercent) / 100);
     let healthy = active.filter((t) => this.health.get(t.value.id) === "healthy").length;
     for (const t of active) {
       // Tasks on instances that are draining, gone or no longer eligible are stopped.
-      if (!t.value.instanceId || !eligibleIds.has(t.value.instanceId)) {
+      if (!t.value.instanceId || !fitIds.has(t.value.instanceId)) {
         this.stop(t, `Scaling activity initiated by (deployment ${t.value.task.startedBy ?? P.id})`);
+        if (this.health.get(t.value.id) === "healthy") healthy--;
       }
     }
     for (const n of eligible) {
@@ -429,7 +489,7 @@ class ServicePass {
       const old = here.filter((t) => t.value.task.startedBy !== P.id);
       for (const extra of mine.slice(1))
         this.stop(extra, `Scaling activity initiated by (deployment ${P.id})`);
-      for (const o of old) {
+      for (const o of n.connected ? old : []) {
         const h = this.health.get(o.value.id) === "healthy";
         if (!h || healthy - 1 >= minHealthy) {
           this.stop(o, `Scaling activity initiated by (deployment ${o.value.task.startedBy ?? P.id})`);
@@ -437,13 +497,14 @@ class ServicePass {
         }
       }
       // maximumPercent is 100: a new task starts only once nothing of the service is left on the node.
-      const liveHere = this.live().some((t) => t.value.instanceId === n.id);
-      if (mine.length === 0 && !liveHere && P.rolloutState !== "FAILED") this.launch(P, 1, [n]);
+      const liveHere = live.some((t) => t.value.instanceId === n.id);
+      if (mine.length === 0 && !liveHere && n.connected && P.rolloutState !== "FAILED")
+        this.launch(P, 1, [n]);
     }
   }
 
   private daemonFits(n: PlacementNode, td: StoredTaskDefinition | undefined): boolean {
-    if (!td || !n.connected) return false;
+    if (!td) return false;
     for (const a of td.requiresAttributes ?? []) if (!n.attributes.has(a.name!)) return false;
     const constraints = [
       ...(parseSafe(() => parseConstraints(td.placementConstraints)) ?? []),
@@ -492,7 +553,9 @@ class ServicePass {
         this.launches.some((l) => l.deploymentId === d.id),
     );
     for (const d of svc.deployments) {
-      if (kept.includes(d) || d.rolloutState === "FAILED") continue;
+      // A FAILED deployment's ServiceDeployment is already STOPPED or rolling back, and a COMPLETED
+      // one's is SUCCESSFUL (or ROLLBACK_SUCCESSFUL): those states are final.
+      if (kept.includes(d) || d.rolloutState !== "IN_PROGRESS") continue;
       this.deploymentUpdates.push({
         key: d.serviceDeploymentKey,
         patch: {
@@ -510,6 +573,7 @@ class ServicePass {
         (t) => t.value.task.startedBy === P.id && this.health.get(t.value.id) === "healthy",
       ).length;
       const done =
+        !this.unsettled &&
         svc.deployments.length === 1 &&
         primaryHealthy >= svc.desiredCount &&
         P.pendingCount === 0 &&
@@ -552,6 +616,7 @@ class ServicePass {
         }
       }
       const steady =
+        !this.unsettled &&
         P.rolloutState === "COMPLETED" &&
         svc.deployments.length === 1 &&
         P.runningCount === svc.desiredCount &&
@@ -587,13 +652,15 @@ class ServicePass {
       );
     }
     if (this.newEvents.length > 0) {
-      // Newest first; events of one pass keep their order (the first happened first).
+      // Newest first; events of one pass keep their order (the first happened first), one
+      // millisecond apart, and after every earlier event even when two passes share a millisecond.
+      const start = Math.max(now, (svc.events[0]?.createdAt ?? 0) + 1);
       const fresh = this.newEvents
-        .map((message, i) => ({ id: this.input.newId("event"), createdAt: now + i, message }))
+        .map((message, i) => ({ id: this.input.newId("event"), createdAt: start + i, message }))
         .reverse();
       svc.events = [...fresh, ...svc.events].slice(0, MAX_EVENTS);
     }
-    const changed = JSON.stringify(svc) !== JSON.stringify(this.svc.value);
+    const changed = this.newEvents.length > 0 || JSON.stringify({ ...svc, events: [] }) !== this.original;
     return {
       serviceKey: this.svc.key,
       serviceVersion: this.svc.version,

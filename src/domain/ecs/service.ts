@@ -130,6 +130,22 @@ export function newDeployment(opts: {
   };
 }
 
+/**
+ * Make `deployment` the service's PRIMARY deployment (UpdateService with a new task definition or
+ * forceNewDeployment): earlier deployments become ACTIVE and drain, and the circuit breaker and the
+ * start throttle start afresh. Changes `svc` in place; returns the earlier deployments.
+ */
+export function beginDeployment(svc: ServiceRecord, deployment: DeploymentRecord): DeploymentRecord[] {
+  const previous = svc.deployments.map((d) => ({ ...d, status: "ACTIVE" as const }));
+  svc.deployments = [deployment, ...previous];
+  svc.taskDefinition = deployment.taskDefinition;
+  svc.scheduler = { ...svc.scheduler, counted: [], failures: 0 };
+  delete svc.scheduler.throttledUntil;
+  delete svc.scheduler.startFailures;
+  delete svc.scheduler.steadySince;
+  return previous;
+}
+
 export function renderDeployment(d: DeploymentRecord): Deployment {
   return {
     id: d.id,

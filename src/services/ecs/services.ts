@@ -28,6 +28,7 @@ import { clusterName, NAME, type Scope } from "../../domain/ecs/arns.js";
 import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
 import { unsupportedForRun } from "../../domain/ecs/runnable.js";
 import {
+  beginDeployment,
   deploymentConfiguration,
   newDeployment,
   renderService,
@@ -381,13 +382,7 @@ export function serviceHandlers(store: Store) {
           now: ctx.now,
           serviceDeploymentKey: (at, id) => serviceDeploymentKey(ctx.region, cluster.name, next.name, at, id),
         });
-        const previous = next.deployments.map((d) => ({ ...d, status: "ACTIVE" as const }));
-        next.deployments = [deployment, ...previous];
-        next.taskDefinition = arn;
-        // A new deployment starts the circuit breaker and the start throttle afresh.
-        next.scheduler = { ...next.scheduler, counted: [], failures: 0 };
-        delete next.scheduler.throttledUntil;
-        delete next.scheduler.steadySince;
+        const previous = beginDeployment(next, deployment);
         await recordDeployment(tx, ctx, next, deployment, previous);
       } else if (input.desiredCount !== undefined && input.desiredCount !== svc.value.desiredCount) {
         delete next.scheduler.steadySince;

@@ -78,6 +78,11 @@ export interface ServiceRecord {
     lastSteadyEventAt?: number;
     /** Launches wait until this time after repeated start failures. */
     throttledUntil?: number;
+    /**
+     * The start throttle's memory: consecutive failed starts of the primary's tasks, the newest
+     * failure's time, and the failed tasks already counted.
+     */
+    startFailures?: { count: number; lastAt: number; seen: string[] };
     /** Task ids already counted as failures for the primary deployment's circuit breaker. */
     counted: string[];
     /** The primary deployment's consecutive failures (the circuit breaker's failureCount). */
