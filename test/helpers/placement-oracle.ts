@@ -1,6 +1,6 @@
 /**
  * A brute-force placement oracle for property tests: for one task, which instances are acceptable
- * choices, computed from scratch (no incremental state) by the rules research/ecs-services.md §5
+ * choices, computed from scratch (no incremental state) by the rules docs/research/ecs-services.md §5
  * states. Candidates: ACTIVE, agent connected, required attributes present, memberOf satisfied,
  * distinctInstance respected, resources free. Among them the strategies rank lexicographically,
  * each breaking the previous one's ties — binpack: least of the resource left; spread: fewest

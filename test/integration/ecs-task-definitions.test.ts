@@ -1,6 +1,6 @@
 /**
  * ECS task definitions over the wire, against an in-process Berth, with @aws-sdk/client-ecs and the
- * AWS CLI v2. Expected behaviour is research/ecs-taskdef.md and research/ecs-clusters.md.
+ * AWS CLI v2. Expected behaviour is docs/research/ecs-taskdef.md and docs/research/ecs-clusters.md.
  *
  * State is per region, so the list tests each work in a region of their own and see only what
  * they registered; one server serves the whole file.
@@ -1002,7 +1002,7 @@ function shopExpected(family: string) {
   };
 }
 
-/** Derived by hand from the trigger table in research/ecs-taskdef.md §2.1. */
+/** Derived by hand from the trigger table in docs/research/ecs-taskdef.md §2.1. */
 const SHOP_ATTRIBUTES = [
   "com.amazonaws.ecs.capability.task-iam-role", // taskRoleArn
   "com.amazonaws.ecs.capability.ecr-auth", // ECR images

@@ -2,7 +2,7 @@
  * RegisterTaskDefinition's pure rules: validation (first violation wins, ECS's error code and
  * wording), the defaults ECS fills in, cpu/memory normalisation, Fargate sizes, requiresAttributes
  * and compatibilities. Also the identifier parsing in arns.ts. The expectations come from
- * research/ecs-taskdef.md, not from the implementation.
+ * docs/research/ecs-taskdef.md, not from the implementation.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -1139,7 +1139,7 @@ describe("buildTaskDefinition: output", () => {
 });
 
 describe("buildTaskDefinition: the Fargate size table", () => {
-  // research/ecs-taskdef.md §3.1, from the API reference.
+  // docs/research/ecs-taskdef.md §3.1, from the API reference.
   const steps = (from: number, to: number, step: number) =>
     Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
   const SIZES: [number, number[]][] = [

@@ -8,8 +8,8 @@ export function failureThreshold(desiredCount: number): number {
 }
 
 /**
- * Throttling of a service whose tasks keep failing to start (ECS publishes no schedule; this is
- * research/ecs-services.md §6's recommendation): no delay for the first three failures in a row,
+ * Throttling of a service whose tasks keep failing to start (ECS documents only the 15-minute
+ * maximum; the steps before it are Berth's choice): no delay for the first three failures in a row,
  * then the next launch waits 1, 2, 4 and 8 minutes, and 15 minutes (ECS's documented maximum)
  * from the seventh failure on.
  */
