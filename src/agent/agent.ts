@@ -27,6 +27,7 @@ import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-ru
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
 import { HostPortRanges } from "./network/host-ports.js";
+import { berthRegistryOf, ecrLogin } from "./registry-auth.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
 import {
   needsSecrets,
@@ -366,28 +367,64 @@ export class Agent {
   }
 
   /** Secrets and registry credentials of a task, resolved with its execution role through the AWS APIs. */
+  /**
+   * Secrets, private registry credentials and logins to Berth's own registry, resolved with the
+   * execution role. Images in Berth's private repositories of a task without an execution role are
+   * pulled with the container instance's identity (as an EC2 instance role pulls from ECR).
+   */
   private async resolveTaskSecrets(task: DesiredTask): Promise<ResolvedSecrets | undefined> {
     const defs = task.taskDefinition.containerDefinitions.map((d) => effectiveContainer(d, task.overrides));
-    if (!needsSecrets(defs)) return undefined;
-    if (!(task.overrides.executionRoleArn ?? task.taskDefinition.executionRoleArn)) {
+    const fromBerth = defs.flatMap((d) => {
+      const registry = d.repositoryCredentials
+        ? undefined
+        : berthRegistryOf(d.image ?? "", this.opts.controlPlaneUrl);
+      return registry && registry !== "public" ? [{ name: d.name!, registry }] : [];
+    });
+    const secrets = needsSecrets(defs);
+    if (!secrets && fromBerth.length === 0) return undefined;
+    const hasRole = (task.overrides.executionRoleArn ?? task.taskDefinition.executionRoleArn) !== undefined;
+    if (secrets && !hasRole) {
       throw new SecretsError(
         `${RESOURCE_INIT} the task uses secrets or repositoryCredentials but has no executionRoleArn`,
       );
     }
-    let credentials: CredentialsResponse;
-    try {
-      credentials = await this.credentials.get(task.taskArn, "execution");
-    } catch (err) {
-      throw new SecretsError(
-        `${RESOURCE_INIT} unable to assume the task execution role: ${err instanceof Error ? err.message : String(err)}`,
-      );
+    let credentials: CredentialsResponse | undefined;
+    if (hasRole) {
+      try {
+        credentials = await this.credentials.get(task.taskArn, "execution");
+      } catch (err) {
+        throw new SecretsError(
+          `${RESOURCE_INIT} unable to assume the task execution role: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
     }
-    return resolveSecrets({
-      endpoint: this.opts.controlPlaneUrl,
-      region: this.opts.region,
-      credentials,
-      containers: defs,
-    });
+    const resolved: ResolvedSecrets =
+      secrets && credentials
+        ? await resolveSecrets({
+            endpoint: this.opts.controlPlaneUrl,
+            region: this.opts.region,
+            credentials,
+            containers: defs,
+          })
+        : { env: new Map(), registry: new Map() };
+    const logins = new Map<string, { username: string; password: string }>();
+    for (const { name, registry } of fromBerth) {
+      let login = logins.get(registry);
+      if (!login) {
+        login = credentials
+          ? await ecrLogin(this.opts.controlPlaneUrl, registry, credentials)
+          : await this.session
+              .registryAuth({ taskArn: task.taskArn, region: registry })
+              .catch((err: unknown) => {
+                throw new SecretsError(
+                  `${RESOURCE_INIT} unable to retrieve ecr registry auth: ${err instanceof Error ? err.message : String(err)}`,
+                );
+              });
+        logins.set(registry, login);
+      }
+      resolved.registry.set(name, login);
+    }
+    return resolved;
   }
 
   private async pollLoop(): Promise<void> {

@@ -7,6 +7,8 @@ import type {
   PollResponse,
   RegisterRequest,
   RegisterResponse,
+  RegistryAuthRequest,
+  RegistryAuthResponse,
   ReportRequest,
 } from "../agentapi/protocol.js";
 import { AGENT_API_PREFIX } from "../agentapi/protocol.js";
@@ -84,6 +86,10 @@ export class Session {
 
   credentials(req: CredentialsRequest): Promise<CredentialsResponse> {
     return this.call("credentials", req, 15_000);
+  }
+
+  registryAuth(req: RegistryAuthRequest): Promise<RegistryAuthResponse> {
+    return this.call("registry-auth", req, 15_000);
   }
 
   logs(req: LogsRequest): Promise<unknown> {

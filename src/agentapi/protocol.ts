@@ -134,6 +134,21 @@ export interface CredentialsResponse {
   expiration: number;
 }
 
+/**
+ * Registry credentials for pulling a task's image from Berth's own registry when the task has no
+ * execution role: the container instance's identity, as an EC2 instance role would pull from ECR.
+ */
+export interface RegistryAuthRequest {
+  taskArn: string;
+  /** The registry: a region. */
+  region: string;
+}
+
+export interface RegistryAuthResponse {
+  username: string;
+  password: string;
+}
+
 export interface LogBatch {
   logGroupName: string;
   logStreamName: string;

@@ -31,6 +31,8 @@ import type {
   PollResponse,
   RegisterRequest,
   RegisterResponse,
+  RegistryAuthRequest,
+  RegistryAuthResponse,
   ReportRequest,
 } from "./protocol.js";
 import { AGENT_API_PREFIX } from "./protocol.js";
@@ -51,6 +53,8 @@ export interface AgentApiOptions {
   maxPollMs?: number;
   /** Issues task role credentials; without it the credentials call answers 501. */
   credentials?: TaskCredentialIssuer;
+  /** A login to Berth's registry in a region for container instances (tasks without an execution role). */
+  registryLogin?: (region: string) => RegistryAuthResponse;
 }
 
 class HttpError extends Error {
@@ -327,6 +331,21 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return { accepted };
   }
 
+  async function registryAuth(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    body: RegistryAuthRequest,
+  ): Promise<RegistryAuthResponse> {
+    if (!opts.registryLogin) throw new HttpError(501, "this control plane has no registry");
+    const id = body.taskArn?.slice(body.taskArn.lastIndexOf("/") + 1);
+    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
+    if (!task || task.value.instanceId !== inst.value.id)
+      throw new HttpError(404, "no such task on this container instance");
+    if (typeof body.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(body.region))
+      throw new HttpError(400, "region must name a region");
+    return opts.registryLogin(body.region);
+  }
+
   async function credentials(
     inst: StoredRecord<ContainerInstanceRecord>,
     region: string,
@@ -391,6 +410,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         else if (op === "report") reply(res, 200, await report(inst, region, body as ReportRequest));
         else if (op === "credentials")
           reply(res, 200, await credentials(inst, region, body as CredentialsRequest));
+        else if (op === "registry-auth")
+          reply(res, 200, await registryAuth(inst, region, body as RegistryAuthRequest));
         else if (op === "logs") {
           await opts.logs.put(region, (body as LogsRequest).batches ?? []);
           reply(res, 200, { ok: true });

@@ -19,6 +19,7 @@ import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { iamAccessKeys } from "../identity/access-keys.js";
 import { chainIdentity, type IdentityResolver, rootIdentity } from "../identity/identity.js";
+import { rootArn } from "../identity/principal.js";
 import { aesGcmSealer, fileKey } from "../identity/sealer.js";
 import { taskCredentialIssuer } from "../identity/task-roles.js";
 import { temporaryCredentials } from "../identity/temporary.js";
@@ -178,6 +179,9 @@ export function build(opts: BuildOptions): Berth {
     joinToken,
     logs,
     credentials: taskCredentialIssuer({ store: theStore, sealer }),
+    // Tasks without an execution role pull from Berth's registry as the account (an instance role).
+    registryLogin: (region) =>
+      registry.handle.login(opts.credentials.accessKeyId, rootArn(config.accountId), region),
   });
   components.push({ name: "agent-api", stop: async () => agentRoute.close() });
   components.push(

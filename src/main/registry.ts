@@ -17,7 +17,7 @@ import { collectGarbage, type GcResult } from "../registry/gc.js";
 import { PullRecorder } from "../registry/pulls.js";
 import { registryRoute } from "../registry/route.js";
 import { RwLock } from "../registry/rwlock.js";
-import { RegistryTokens } from "../registry/tokens.js";
+import { RegistryTokens, TOKEN_TTL_MS } from "../registry/tokens.js";
 import { Uploads } from "../registry/uploads.js";
 import { ecrService } from "../services/ecr/index.js";
 import { enforceLifecyclePolicies } from "../services/ecr/lifecycle.js";
@@ -44,6 +44,8 @@ export interface RegistryHandle {
   collectGarbage(): Promise<GcResult>;
   /** Wait until recorded pulls are written. */
   flushPulls(): Promise<void>;
+  /** A registry login for a principal, as GetAuthorizationToken gives it (12 hours). */
+  login(accessKeyId: string, principalArn: string, registry: string): { username: string; password: string };
 }
 
 export function buildRegistry(opts: {
@@ -149,6 +151,15 @@ export function buildRegistry(opts: {
       enforceLifecycle: () => enforceLifecyclePolicies(store, clock.now()),
       collectGarbage: gc,
       flushPulls: () => pulls.flush(),
+      login: (accessKeyId, principalArn, registry) => ({
+        username: "AWS",
+        password: tokens.issue({
+          accessKeyId,
+          principalArn,
+          registry,
+          expiresAt: clock.now() + TOKEN_TTL_MS,
+        }),
+      }),
     },
   };
 }

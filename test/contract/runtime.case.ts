@@ -156,7 +156,10 @@ export function runtimeContract(
       );
       await assert.rejects(
         rt.pullImage(fx.missingImage),
-        (e: unknown) => e instanceof RuntimeError && e.kind === "image",
+        (e: unknown) =>
+          e instanceof RuntimeError &&
+          e.kind === "image" &&
+          e.message.startsWith("Error response from daemon: "),
       );
       assert.equal(await rt.hasImage(fx.missingImage), false);
       assert.equal(await rt.hasImage(fx.image), true);

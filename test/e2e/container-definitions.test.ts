@@ -380,27 +380,6 @@ describe("container definitions on Docker", () => {
     const c = { name: "app", image: "berth-test/busybox", memory: 16 };
     const cases: { what: string; def: Parameters<Tasks["register"]>; message: RegExp }[] = [
       {
-        what: "secrets",
-        def: [
-          [{ ...c, secrets: [{ name: "PW", valueFrom: "arn:aws:ssm:us-east-1:000000000000:parameter/pw" }] }],
-        ],
-        message: /container 'app': secrets are not supported/,
-      },
-      {
-        what: "repositoryCredentials",
-        def: [
-          [
-            {
-              ...c,
-              repositoryCredentials: {
-                credentialsParameter: "arn:aws:secretsmanager:us-east-1:000000000000:secret:x",
-              },
-            },
-          ],
-        ],
-        message: /container 'app': repositoryCredentials are not supported/,
-      },
-      {
         what: "efs volume",
         def: [
           [{ ...c, mountPoints: [{ sourceVolume: "efs", containerPath: "/efs" }] }],

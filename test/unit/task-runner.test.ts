@@ -216,7 +216,10 @@ describe("TaskRunner on the in-memory runtime", () => {
     h.run(desired(taskDefinition([C("web")])));
     const stopped = await until(h, "STOPPED");
     assert.equal(stopped.stopCode, "TaskFailedToStart");
-    assert.match(stopped.stoppedReason!, /^CannotPullContainerError: pull access denied for fake\/app:1/);
+    assert.match(
+      stopped.stoppedReason!,
+      /^CannotPullContainerError: Error response from daemon: pull access denied for fake\/app:1/,
+    );
     assert.equal(stopped.containers[0]!.lastStatus, "STOPPED");
     assert.match(stopped.containers[0]!.reason!, /^CannotPullContainerError: /);
     assert.ok(stopped.pullStartedAt !== undefined && stopped.pullStoppedAt !== undefined);

@@ -68,7 +68,9 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       stream = (await this.docker.pull(ref, auth ? { authconfig: auth } : {})) as NodeJS.ReadableStream;
     } catch (err) {
-      throw new RuntimeError(engineMessage(err), "image");
+      // As the docker CLI (and the ECS agent) word it, without dockerode's "(HTTP code 500) ..." prefix.
+      const text = engineMessage(err).replace(/^\(HTTP code \d+\) [^-]*- /, "");
+      throw new RuntimeError(`Error response from daemon: ${text.trim()}`, "image");
     }
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {

@@ -77,7 +77,7 @@ export class MemoryRuntime implements ContainerRuntime {
   async pullImage(ref: string): Promise<void> {
     if (!this.registryImages.has(normalize(ref))) {
       throw new RuntimeError(
-        `pull access denied for ${ref}, repository does not exist or may require authorization`,
+        `Error response from daemon: pull access denied for ${ref}, repository does not exist or may require 'docker login'`,
         "image",
       );
     }
