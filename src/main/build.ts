@@ -25,7 +25,6 @@ import { taskCredentialIssuer } from "../identity/task-roles.js";
 import { temporaryCredentials } from "../identity/temporary.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
-import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
 import { ecsService } from "../services/ecs/index.js";
 import { iamService } from "../services/iam/index.js";
 import { kmsService } from "../services/kms/index.js";
@@ -92,8 +91,6 @@ export interface Berth {
   readonly components: readonly Component[];
   /** The master keyring sealing secrets at rest. */
   readonly keyring: KeyringSource;
-  /** Resolves task `secrets[].valueFrom` references to plaintext (for the agent path). */
-  readonly secrets: SecretResolver;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
   /** Every in-process agent. */
@@ -163,7 +160,6 @@ export function build(opts: BuildOptions): Berth {
     kmsService({ store: theStore, keyring }),
     ...registry.services,
   ];
-  const secrets = secretResolver({ store: theStore, keyring });
   const components: Component[] = [
     secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
   ];
@@ -252,7 +248,6 @@ export function build(opts: BuildOptions): Berth {
     services,
     components,
     keyring,
-    secrets,
     agent: () => agentComponents[0]?.agent(),
     agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
     registry: registry.handle,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { resolveSecrets, SecretsError } from "../../src/agent/secrets.js";
 import { type CliResult, runAws, startBerth, type TestBerth } from "../helpers/berth.js";
 
 function ok(r: CliResult): Record<string, unknown> {
@@ -302,19 +303,62 @@ describe("AWS CLI: SSM, Secrets Manager, KMS", () => {
         '{"user":"u","password":"new-pass"}',
       ),
     );
-    const resolve = (valueFrom: string) =>
-      t.berth.secrets.resolveSecretReference(t.region, "000000000000", valueFrom);
+    // As the agent resolves a task's secrets: through the APIs, here with the root credentials.
+    const resolve = async (valueFrom: string) => {
+      const r = await resolveSecrets({
+        endpoint: t.url,
+        region: t.region,
+        credentials: t.credentials,
+        containers: [{ name: "c", secrets: [{ name: "V", valueFrom }] }],
+      });
+      return r.env.get("c")!.V!;
+    };
+    const reason = (valueFrom: string, want: string | RegExp) =>
+      assert.rejects(resolve(valueFrom), (err: Error) => {
+        assert.ok(err instanceof SecretsError, String(err));
+        if (typeof want === "string") assert.equal(err.message, want);
+        else assert.match(err.message, want);
+        return true;
+      });
+    const PREFIX =
+      "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed:";
     assert.equal(await resolve(`${created.ARN}:password::`), "new-pass");
     assert.equal(await resolve(`${created.ARN}:password:AWSPREVIOUS:`), "old-pass");
     assert.equal(await resolve(`${created.ARN}:password::${created.VersionId}`), "old-pass");
     assert.equal(JSON.parse(await resolve(created.ARN)).password, "new-pass");
-    await assert.rejects(resolve(`${created.ARN}:nope::`), /did not contain json key nope/);
+    await reason(
+      `${created.ARN}:nope::`,
+      `${PREFIX} unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key nope`,
+    );
+    await reason(
+      `${created.ARN}:password:AWSPENDING:`,
+      `${PREFIX} unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret ${created.ARN} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret value for staging label: AWSPENDING`,
+    );
+    const missing = created.ARN.replace(/cli\/ref-[A-Za-z0-9]{6}$/, "nope-AbCdEf");
+    await reason(
+      missing,
+      `${PREFIX} unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret ${missing} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.`,
+    );
+    await reason(
+      `${created.ARN}:password`,
+      `${PREFIX} unable to retrieve secret from asm: service call has been retried 1 time(s): an invalid ARN format for the AWS Secrets Manager secret was specified. Specify a valid ARN and try again.`,
+    );
+    ok(await aws("secretsmanager", "create-secret", "--name", "cli/text", "--secret-string", "just text"));
+    const text = ok(await aws("secretsmanager", "describe-secret", "--secret-id", "cli/text")) as {
+      ARN: string;
+    };
+    await reason(`${text.ARN}:k::`, /is not valid JSON, so json key k cannot be read from it$/);
+    await assert.rejects(resolve(`${text.ARN}:k::`), (err: Error) => !err.message.includes("just text"));
 
     ok(await aws("ssm", "put-parameter", "--name", "/cli/ref", "--value", "one", "--type", "SecureString"));
     ok(await aws("ssm", "put-parameter", "--name", "/cli/ref", "--value", "two", "--overwrite"));
     assert.equal(await resolve("/cli/ref"), "two");
     assert.equal(await resolve("/cli/ref:1"), "one");
     assert.equal(await resolve("arn:aws:ssm:us-east-1:000000000000:parameter/cli/ref:1"), "one");
+    await reason(
+      "/cli/missing",
+      `${PREFIX} unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /cli/missing`,
+    );
   });
 
   it("KMS: the AWS-managed keys, customer keys, encrypt and decrypt", async () => {
