@@ -16,7 +16,12 @@ import type { Clock } from "../lib/clock.js";
 import { hexId } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
 import { type ClusterRecord, getCluster, putCluster } from "../state/ecs/clusters.js";
-import { type ContainerInstanceRecord, getInstance, putInstance } from "../state/ecs/container-instances.js";
+import {
+  type ContainerInstanceRecord,
+  getInstance,
+  instanceKey,
+  putInstance,
+} from "../state/ecs/container-instances.js";
 import { K } from "../state/ecs/kinds.js";
 import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
 import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
@@ -83,30 +88,50 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const { store, clock, log } = opts;
   const maxPollMs = opts.maxPollMs ?? 20_000;
-  /** Polls waiting for a change, by `${region}/${cluster}/`. */
+  /**
+   * Polls waiting for a change, by instance key (`region/cluster/instanceId`). A change wakes only
+   * the polls of the instance it concerns, so a cluster of many agents does not wake every agent
+   * on every heartbeat or report.
+   */
   const waiters = new Map<string, Set<() => void>>();
   /**
-   * Commits seen per `${region}/${cluster}/` (and wipes, for every key), so that a poll can tell
-   * whether anything changed between the start of its read and the moment it begins to wait.
+   * Commits seen per instance key, per cluster (`region/cluster/`: a change whose instance is not
+   * known concerns them all) and wipes, so that a poll can tell whether anything changed between
+   * the start of its read and the moment it begins to wait.
    */
   const generations = new Map<string, number>();
   let wipes = 0;
-  const generation = (key: string) => wipes + (generations.get(key) ?? 0);
+  const clusterOf = (instanceKey: string) => instanceKey.slice(0, instanceKey.lastIndexOf("/") + 1);
+  const generation = (key: string) =>
+    wipes + (generations.get(key) ?? 0) + (generations.get(clusterOf(key)) ?? 0);
+  /** The instance key of each task key, learned from the task-on-instance index and from polls. */
+  const instanceOfTask = new Map<string, string>();
   let closed = false;
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     for (const c of changes) {
-      if (c.kind === K.task || c.kind === K.containerInstance || c.kind === K.taskOnInstance) {
-        const parts = c.key.split("/");
-        touched.add(`${parts[0]}/${parts[1]}/`);
+      if (c.kind === K.taskOnInstance) {
+        const [region, cluster, instanceId, taskId] = c.key.split("/");
+        const inst = `${region}/${cluster}/${instanceId}`;
+        if (c.op === "delete") instanceOfTask.delete(`${region}/${cluster}/${taskId}`);
+        else instanceOfTask.set(`${region}/${cluster}/${taskId}`, inst);
+        touched.add(inst);
+      } else if (c.kind === K.containerInstance) {
+        touched.add(c.key);
+      } else if (c.kind === K.task) {
+        touched.add(instanceOfTask.get(c.key) ?? clusterOf(c.key));
       } else if (c.kind === "_wipe") {
         wipes++;
+        instanceOfTask.clear();
         for (const k of waiters.keys()) touched.add(k);
       }
     }
     for (const k of touched) {
       generations.set(k, (generations.get(k) ?? 0) + 1);
-      for (const wake of waiters.get(k) ?? []) wake();
+      if (k.endsWith("/")) {
+        // A cluster-wide change: every poll of the cluster.
+        for (const [key, set] of waiters) if (key.startsWith(k)) for (const wake of [...set]) wake();
+      } else for (const wake of [...(waiters.get(k) ?? [])]) wake();
     }
   });
 
@@ -229,7 +254,9 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return store.read(async (tx) => {
       const fresh = await getInstance(tx, region, inst.value.cluster, inst.value.id);
       const tasks: DesiredTask[] = [];
+      const here = instanceKey(region, inst.value.cluster, inst.value.id);
       for (const t of await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id)) {
+        instanceOfTask.set(t.key, here);
         const task = t.value.task;
         const td = await getTaskDefinitionByArn(tx, region, task.taskDefinitionArn);
         if (!td) continue;
@@ -274,7 +301,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     req: IncomingMessage,
   ): Promise<PollResponse> {
     await touch(inst, region);
-    const key = `${region}/${inst.value.cluster}/`;
+    const key = instanceKey(region, inst.value.cluster, inst.value.id);
     // A commit that lands after a read began but before the poll waits wakes nobody; the generation
     // taken before each read shows it, and the poll reads again instead of waiting.
     let seen = generation(key);

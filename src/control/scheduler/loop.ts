@@ -1,7 +1,7 @@
 /**
- * Runs the service scheduler: whenever tasks, services or container instances of a cluster change
- * (the store's change feed), and every second for what time alone changes (grace periods,
- * throttles, steady-state notices). One cluster at a time: read a snapshot, plan, apply.
+ * Runs the service scheduler: whenever tasks or services of a cluster change (the store's change
+ * feed), and every second for what time alone changes (grace periods, throttles, steady-state
+ * notices, agents connecting and disconnecting) and for container instance changes. One cluster at a time: read a snapshot, plan, apply.
  */
 import type { Clock } from "../../lib/clock.js";
 import { hexId, uuid } from "../../lib/ids.js";
@@ -28,7 +28,12 @@ export interface SchedulerLoopOptions {
   healthGate?: (service: ServiceRecord, task: TaskRecord) => Health;
 }
 
-const WATCHED = new Set<string>([K.task, K.service, K.containerInstance, K.taskOnInstance]);
+/**
+ * Changes that wake a pass at once. Container instances are not among them: agents' heartbeats
+ * rewrite them every few seconds, and the every-second pass sees status, attribute and
+ * connectivity changes soon enough.
+ */
+const WATCHED = new Set<string>([K.task, K.service, K.taskOnInstance]);
 
 export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick(): Promise<void> } {
   /** `${region}/${cluster}` of clusters that have (or had) services. */
