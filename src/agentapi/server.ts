@@ -23,9 +23,14 @@ import {
   putInstance,
 } from "../state/ecs/container-instances.js";
 import { K } from "../state/ecs/kinds.js";
-import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
+import {
+  getTaskDefinitionByArn,
+  type TaskDefinitionRecord,
+  taskDefinitionKey,
+} from "../state/ecs/task-definitions.js";
 import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
-import type { Store, StoredRecord } from "../state/store.js";
+import { recordCache } from "../state/record-cache.js";
+import type { ReadTx, Store, StoredRecord } from "../state/store.js";
 import type {
   CredentialsRequest,
   CredentialsResponse,
@@ -107,6 +112,16 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   /** The instance key of each task key, learned from the task-on-instance index and from polls. */
   const instanceOfTask = new Map<string, string>();
   let closed = false;
+  // Task definitions, parsed once per revision rather than once per task per poll.
+  const definitions = recordCache<StoredRecord<TaskDefinitionRecord> | undefined>(store, K.taskDefinition);
+  const taskDefinitionOf = (tx: ReadTx, region: string, arn: string) => {
+    const m = /:task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+    return m
+      ? definitions.get(taskDefinitionKey(region, m[1]!, Number(m[2])), () =>
+          getTaskDefinitionByArn(tx, region, arn),
+        )
+      : Promise.resolve(undefined);
+  };
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     for (const c of changes) {
@@ -258,7 +273,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       for (const t of await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id)) {
         instanceOfTask.set(t.key, here);
         const task = t.value.task;
-        const td = await getTaskDefinitionByArn(tx, region, task.taskDefinitionArn);
+        const td = await taskDefinitionOf(tx, region, task.taskDefinitionArn);
         if (!td) continue;
         tasks.push({
           taskArn: task.taskArn,
@@ -412,6 +427,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     close() {
       closed = true;
       unsubscribe();
+      definitions.stop();
       for (const set of waiters.values()) for (const wake of [...set]) wake();
     },
     async handle(req, res) {

@@ -12,10 +12,13 @@ import {
   isConnected,
   listInstances,
 } from "../state/ecs/container-instances.js";
+import { K } from "../state/ecs/kinds.js";
 import { listServices, type ServiceRecord } from "../state/ecs/services.js";
-import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
+import { getTaskDefinitionByArn, taskDefinitionKey } from "../state/ecs/task-definitions.js";
 import { listTasks, type TaskRecord } from "../state/ecs/tasks.js";
-import type { ReadTx, StoredRecord } from "../state/store.js";
+import { PrefixMirror } from "../state/mirror.js";
+import { type RecordCache, recordCache } from "../state/record-cache.js";
+import type { ReadTx, Store, StoredRecord } from "../state/store.js";
 
 export interface ClusterSnapshot {
   region: string;
@@ -35,25 +38,69 @@ export interface ClusterSnapshot {
   seq: number;
 }
 
+/**
+ * Where snapshots come from when they are read often (the scheduler): a mirror of clusters'
+ * instances, tasks and services and a cache of task definitions, both kept current by the change
+ * feed, so a pass parses only what changed since the last.
+ */
+export interface SnapshotSource {
+  mirror: PrefixMirror;
+  taskDefinitions: RecordCache<StoredTaskDefinition | undefined>;
+  stop(): void;
+}
+
+const clusterPrefixOf = (key: string) => {
+  const a = key.indexOf("/");
+  const b = a < 0 ? -1 : key.indexOf("/", a + 1);
+  return b < 0 ? undefined : key.slice(0, b + 1);
+};
+
+export function snapshotSource(store: Store): SnapshotSource {
+  const mirror = new PrefixMirror(store, new Set([K.containerInstance, K.task, K.service]), clusterPrefixOf);
+  const taskDefinitions = recordCache<StoredTaskDefinition | undefined>(store, K.taskDefinition);
+  return {
+    mirror,
+    taskDefinitions,
+    stop() {
+      mirror.stop();
+      taskDefinitions.stop();
+    },
+  };
+}
+
 export async function readClusterSnapshot(
   tx: ReadTx,
   region: string,
   cluster: string,
   now: number,
+  source?: SnapshotSource,
 ): Promise<ClusterSnapshot> {
   const seq = await tx.seq();
-  const instances = await listInstances(tx, region, cluster);
-  const tasks = await listTasks(tx, region, cluster);
-  const services = await listServices(tx, region, cluster);
+  const prefix = `${region}/${cluster}/`;
+  const instances = source
+    ? await source.mirror.scan<ContainerInstanceRecord>(tx, K.containerInstance, prefix)
+    : await listInstances(tx, region, cluster);
+  const tasks = source
+    ? await source.mirror.scan<TaskRecord>(tx, K.task, prefix)
+    : await listTasks(tx, region, cluster);
+  const services = source
+    ? await source.mirror.scan<ServiceRecord>(tx, K.service, prefix)
+    : await listServices(tx, region, cluster);
   const taskDefinitions = new Map<string, StoredTaskDefinition>();
   const arns = [
     ...tasks.map((t) => t.value.task.taskDefinitionArn),
     ...services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition)),
   ];
+  const load = async (arn: string) => (await getTaskDefinitionByArn(tx, region, arn))?.value.td;
   for (const arn of arns) {
     if (taskDefinitions.has(arn)) continue;
-    const td = await getTaskDefinitionByArn(tx, region, arn);
-    if (td) taskDefinitions.set(arn, td.value.td);
+    // Cached under the record's own key, which is what the change feed names.
+    const m = /:task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+    const td =
+      source && m
+        ? await source.taskDefinitions.get(taskDefinitionKey(region, m[1]!, Number(m[2])), () => load(arn))
+        : await load(arn);
+    if (td) taskDefinitions.set(arn, td);
   }
   const roleProblems = new Map<string, string>();
   for (const arn of new Set(services.flatMap((s) => s.value.deployments.map((d) => d.taskDefinition)))) {

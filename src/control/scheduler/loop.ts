@@ -11,7 +11,7 @@ import { K } from "../../state/ecs/kinds.js";
 import type { ServiceRecord } from "../../state/ecs/services.js";
 import type { TaskRecord } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
-import { readClusterSnapshot } from "../cluster-snapshot.js";
+import { readClusterSnapshot, type SnapshotSource, snapshotSource } from "../cluster-snapshot.js";
 import { applyPlan } from "./applier.js";
 import { schedule } from "./schedule.js";
 import type { Health } from "./types.js";
@@ -43,6 +43,8 @@ export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let stopped = true;
+  /** Clusters as the last passes read them, kept current by the change feed (see mirror.ts). */
+  let source: SnapshotSource | undefined;
 
   const clusterOfKey = (key: string) => {
     const [region, cluster] = key.split("/");
@@ -52,9 +54,10 @@ export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick
   async function runCluster(id: string): Promise<void> {
     const [region, cluster] = id.split("/") as [string, string];
     const now = opts.clock.now();
-    const snapshot = await opts.store.read((tx) => readClusterSnapshot(tx, region, cluster, now));
+    const snapshot = await opts.store.read((tx) => readClusterSnapshot(tx, region, cluster, now, source));
     if (!snapshot.services.some((s) => s.value.status !== "INACTIVE")) {
       clusters.delete(id);
+      source?.mirror.forget(`${region}/${cluster}/`);
       return;
     }
     const plan = schedule({
@@ -101,6 +104,7 @@ export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick
   return {
     name: "service-scheduler",
     async start() {
+      source = snapshotSource(opts.store);
       stopped = false;
       for (const s of await opts.store.read((tx) => tx.scan<ServiceRecord>(K.service))) {
         if (s.value.status !== "INACTIVE") clusters.add(clusterOfKey(s.key));
@@ -135,6 +139,8 @@ export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick
     async stop() {
       stopped = true;
       unsubscribe?.();
+      source?.stop();
+      source = undefined;
       if (timer) clearTimeout(timer);
       await pumping;
     },
