@@ -28,7 +28,7 @@ import {
   type TaskDefinitionRecord,
   taskDefinitionKey,
 } from "../state/ecs/task-definitions.js";
-import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
+import { getTask, putTask, type TaskRecord, tasksOnInstance } from "../state/ecs/tasks.js";
 import { recordCache } from "../state/record-cache.js";
 import type { ReadTx, Store, StoredRecord } from "../state/store.js";
 import type {
@@ -373,16 +373,26 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return { accepted };
   }
 
+  /** The task an agent asks about, which must be on its own instance (one agent never serves another's). */
+  async function taskOnThisInstance(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    taskArn: unknown,
+  ): Promise<StoredRecord<TaskRecord>> {
+    const id = typeof taskArn === "string" ? taskArn.slice(taskArn.lastIndexOf("/") + 1) : "";
+    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
+    if (!task || task.value.instanceId !== inst.value.id)
+      throw new HttpError(404, "no such task on this container instance");
+    return task;
+  }
+
   async function registryAuth(
     inst: StoredRecord<ContainerInstanceRecord>,
     region: string,
     body: RegistryAuthRequest,
   ): Promise<RegistryAuthResponse> {
     if (!opts.registryLogin) throw new HttpError(501, "this control plane has no registry");
-    const id = body.taskArn?.slice(body.taskArn.lastIndexOf("/") + 1);
-    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
-    if (!task || task.value.instanceId !== inst.value.id)
-      throw new HttpError(404, "no such task on this container instance");
+    await taskOnThisInstance(inst, region, body.taskArn);
     if (typeof body.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(body.region))
       throw new HttpError(400, "region must name a region");
     return opts.registryLogin(body.region);
@@ -394,10 +404,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     body: CredentialsRequest,
   ): Promise<CredentialsResponse> {
     if (!opts.credentials) throw new HttpError(501, "this control plane issues no task credentials");
-    const id = body.taskArn?.slice(body.taskArn.lastIndexOf("/") + 1);
-    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
-    if (!task || task.value.instanceId !== inst.value.id)
-      throw new HttpError(404, "no such task on this container instance");
+    const task = await taskOnThisInstance(inst, region, body.taskArn);
     const td = await store.read((tx) =>
       getTaskDefinitionByArn(tx, region, task.value.task.taskDefinitionArn),
     );
@@ -408,7 +415,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         : (o.taskRoleArn ?? td?.value.td.taskRoleArn);
     if (!roleArn) throw new HttpError(404, `the task has no ${body.role} role`);
     try {
-      const c = await opts.credentials.issue(opts.accountId, roleArn, id!, clock.now());
+      const c = await opts.credentials.issue(opts.accountId, roleArn, task.value.id, clock.now());
       return {
         roleArn,
         accessKeyId: c.accessKeyId,
