@@ -4,7 +4,10 @@
  * 1. The placement engine alone, in this process on one core: 1,000 container instances (three
  *    zones), 100 services × 100 tasks placed with spread(zone) then binpack(memory), against the
  *    same asks placed first-fit with no strategy (the floor: filtering and accounting only).
- * 2. The whole control plane: Berth with 1,000 in-process agents on the in-memory runtime (the same
+ * 2. One pass of the service scheduler (the pure planner, `schedule()`), over a snapshot of those
+ *    1,000 instances and 100 services asking for 100 tasks each: 10,000 launches planned in one
+ *    pass, with everything a pass does besides placement (health, deployments, events).
+ * 3. The whole control plane: Berth with 1,000 in-process agents on the in-memory runtime (the same
  *    ContainerRuntime interface as Docker, with its contract suite), 100 services of 100 tasks with
  *    spread then binpack created through the ECS API. Placements/s counts task records created by
  *    the scheduler (snapshot → plan → applier commit); also the time until all 10,000 are RUNNING
@@ -20,9 +23,11 @@ import {
 } from "@aws-sdk/client-ecs";
 import { noNetwork } from "../src/agent/network/bridge.js";
 import { MemoryRuntime } from "../src/agent/runtime/memory-runtime.js";
+import { schedule } from "../src/control/scheduler/schedule.js";
 import { type PlacementNode, place, type Strategy } from "../src/domain/ecs/placement-engine.js";
 import { K } from "../src/state/ecs/kinds.js";
 import type { TaskRecord } from "../src/state/ecs/tasks.js";
+import * as fx from "../test/fixtures/ecs.js";
 import { startBerth } from "../test/helpers/berth.js";
 import { fmt, machine, percentile, table } from "./lib.js";
 
@@ -109,6 +114,53 @@ function engine(): Record<string, string | number>[] {
     });
   }
   return rows;
+}
+
+function schedulerPass(): Record<string, string | number>[] {
+  const td = fx.taskDefinition({ family: "bench", cpu: 64, memoryMiB: 128 });
+  const instances = Array.from({ length: INSTANCES }, (_, i) =>
+    fx.containerInstance({ az: ZONES[i % ZONES.length]!, cpu: CPU, memory: MEMORY }),
+  );
+  const services = Array.from({ length: SERVICES }, (_, s) =>
+    fx.service({
+      name: `svc-${s}`,
+      td,
+      desiredCount: PER_SERVICE,
+      strategies: [
+        { type: "spread", field: "attribute:ecs.availability-zone" },
+        { type: "binpack", field: "memory" },
+      ],
+    }),
+  );
+  const runs: { seconds: number; launches: number; heapMiB: number }[] = [];
+  for (let r = 0; r < 6; r++) {
+    const snap = fx.snapshot({ instances, services, taskDefinitions: [td] });
+    globalThis.gc?.();
+    const heap0 = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    const plan = schedule(fx.schedulerInput(snap, { random: Math.random }));
+    const seconds = (performance.now() - t0) / 1000;
+    const heapMiB = mib(process.memoryUsage().heapUsed - heap0);
+    const launches = plan.services.reduce((n, s) => n + s.launches.length, 0);
+    if (r > 0) runs.push({ seconds, launches, heapMiB }); // the first warms up
+  }
+  const rates = runs.map((x) => x.launches / x.seconds).sort((a, b) => a - b);
+  return [
+    {
+      pass: `${SERVICES} services × ${PER_SERVICE} on ${INSTANCES} instances`,
+      "launches planned": runs[0]!.launches,
+      "placements/s (median of 5)": fmt(percentile(rates, 50), 0),
+      "min placements/s": fmt(rates[0]!, 0),
+      "pass ms (median)": fmt(
+        percentile(
+          runs.map((x) => x.seconds * 1000).sort((a, b) => a - b),
+          50,
+        ),
+        0,
+      ),
+      "heap growth MiB (max)": fmt(Math.max(...runs.map((x) => x.heapMiB)), 1),
+    },
+  ];
 }
 
 async function system(): Promise<Record<string, string | number>[]> {
@@ -218,6 +270,8 @@ console.log(
   `## Placement engine: ${INSTANCES} instances, ${SERVICES} services × ${PER_SERVICE} tasks, one core\n`,
 );
 console.log(table(engine()));
+console.log(`\n## One service scheduler pass (schedule(), pure), one core\n`);
+console.log(table(schedulerPass()));
 if (!values["skip-system"]) {
   console.log(`\n## Control plane with ${INSTANCES} in-memory agents, ${TOTAL} service tasks\n`);
   console.log(table(await system()));
