@@ -11,6 +11,7 @@ import * as sdk from "@aws-sdk/client-ecr-public";
 import { PUBLIC_REGISTRY } from "../../domain/ecr/names.js";
 import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
+import { ecrAuthorization } from "../ecr/authz.js";
 import type { EcrDeps } from "../ecr/common.js";
 import { imageHandlers } from "../ecr/images.js";
 import { issueAuthorizationToken } from "../ecr/layers.js";
@@ -125,6 +126,11 @@ export function ecrPublicService(deps: EcrDeps): ServiceDefinition {
     targetPrefix: "SpencerFrontendService",
     model: new ServiceModel(sdk),
     validationError: Errors.InvalidParameter,
+    authorization: ecrAuthorization({
+      store: deps.store,
+      compilePolicy: deps.compilePolicy,
+      prefix: "ecr-public",
+    }),
     handlers: {
       CreateRepository: createRepository,
       DescribeRepositories: describeRepositories,
