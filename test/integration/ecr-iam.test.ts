@@ -17,6 +17,7 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   type ECRClient,
+  GetAuthorizationTokenCommand,
   PutImageCommand,
   SetRepositoryPolicyCommand,
   TagResourceCommand,
@@ -297,6 +298,7 @@ describe("ECR with IAM users, role sessions and repository policies", () => {
     );
     await iam.send(new AttachRolePolicyCommand({ RoleName: "puller", PolicyArn: READ_ONLY }));
     const sts = new STSClient({ endpoint: t.url, region: REGION, credentials: deployer, maxAttempts: 1 });
+    const expirations = new Map<string, Date>();
     const assume = async (session: string, policy?: string): Promise<Credentials> => {
       const c = (
         await sts.send(
@@ -307,6 +309,7 @@ describe("ECR with IAM users, role sessions and repository policies", () => {
           }),
         )
       ).Credentials!;
+      expirations.set(c.AccessKeyId!, c.Expiration!);
       return {
         accessKeyId: c.AccessKeyId!,
         secretAccessKey: c.SecretAccessKey!,
@@ -318,6 +321,12 @@ describe("ECR with IAM users, role sessions and repository policies", () => {
     const who = `arn:aws:sts::${ACCT}:assumed-role/puller/ci`;
     const auth = await registryAuth(session);
     assert.equal((await manifest("team/app", auth)).status, 200);
+    // The session's login token ends with the session (one hour here), not after 12 hours.
+    const token = await as(session).send(new GetAuthorizationTokenCommand({}));
+    assert.equal(
+      token.authorizationData?.[0]?.expiresAt?.getTime(),
+      expirations.get(session.accessKeyId)?.getTime(),
+    );
     assert.equal((await blob("team/app", auth)).status, 200);
     const got = await as(session).send(
       new BatchGetImageCommand({ repositoryName: "team/other", imageIds: [{ imageTag: "v1" }] }),

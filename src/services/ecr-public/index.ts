@@ -144,6 +144,8 @@ export function ecrPublicService(deps: EcrDeps): ServiceDefinition {
       CreateRepository:
         "repositoryUri is `127.0.0.1:<port>/public/<name>`; anyone may pull from it anonymously; catalogData is echoed, not stored",
       DescribeRegistries: "one registry, no aliases",
+      GetAuthorizationToken:
+        "valid 12 hours; a token issued to a role session expires with the session at the latest",
     },
   };
 }

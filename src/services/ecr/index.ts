@@ -36,6 +36,8 @@ export function ecrService(deps: EcrDeps): ServiceDefinition {
         "manifests are returned as pushed; no conversion between formats (acceptedMediaTypes is not an error)",
       StartLifecyclePolicyPreview: "computed at once; status is COMPLETE when the call returns",
       GetDownloadUrlForLayer: "a signed URL to Berth's registry, valid for one hour",
+      GetAuthorizationToken:
+        "valid 12 hours; a token issued to a role session expires with the session at the latest",
       DescribeRegistry: "no replication; replicationConfiguration has no rules",
       GetRegistryPolicy: "registry policies are not supported: always RegistryPolicyNotFoundException",
     },
