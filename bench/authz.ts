@@ -6,11 +6,14 @@
  * the caller's compiled policies, evaluate) runs for many requests with varied actions and
  * resources, timed one by one: one mix of ECS and IAM requests, one of SSM, Secrets Manager, KMS
  * and CloudWatch Logs requests (parameters, secrets, keys and log groups that exist, so names,
- * aliases and ciphertexts are resolved). Goal: p99 ≤ 50 µs.
+ * aliases and ciphertexts are resolved), one of ECR API requests on repositories with and without
+ * a repository policy; and the registry's (/v2/) per-request check of pulls and pushes. Goal: p99
+ * ≤ 50 µs.
  *
- * Baselines in the same run: the same loop for the root user (authorization skipped), and the
- * cost after an IAM change (the caller's policies reloaded from the store). Then, for scale, whole
- * SDK requests over HTTP for the user and for root.
+ * Baselines in the same run: the same loop for the root user (authorization skipped; for ECR,
+ * only the repository policy's Deny is evaluated), and the cost after an IAM change (the caller's
+ * policies reloaded from the store). Then, for scale, whole SDK requests over HTTP for the user
+ * and for root.
  *
  *   node dist/bench/authz.js [--requests 50000]
  */
@@ -20,6 +23,7 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { CreateRepositoryCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
 import { CreateClusterCommand, ListClustersCommand } from "@aws-sdk/client-ecs";
 import {
   AttachUserPolicyCommand,
@@ -36,8 +40,12 @@ import { type AuthorizationRequest, createAuthorizer } from "../src/authz/author
 import { callerPolicyCache } from "../src/authz/caller-policies.js";
 import { AwsError } from "../src/errors/catalog.js";
 import type { Principal } from "../src/identity/principal.js";
+import { iamRepositoryAuthorizer, type RepositoryAccess } from "../src/registry/authorizer.js";
+import { K, repoKey } from "../src/state/ecr/kinds.js";
+import type { RepositoryRecord } from "../src/state/ecr/records.js";
 import { watchIam } from "../src/state/iam/watch.js";
 import { startBerth } from "../test/helpers/berth.js";
+import { ecr } from "../test/helpers/registry.js";
 import { fmt, machine, percentile, table } from "./lib.js";
 
 const { values } = parseArgs({ options: { requests: { type: "string", default: "50000" } } });
@@ -297,6 +305,24 @@ async function main() {
       await logs.send(new CreateLogStreamCommand({ logGroupName: g, logStreamName: "web/1" }));
     }
 
+    // Repositories: two the user's pull policy covers (team2/*, team7/*), one it does not whose
+    // repository policy grants the user pulls and denies everyone deletes, one with neither.
+    const repos = ["team2/app", "team7/api", "shared/base", "other/app"];
+    for (const name of repos) await ecr(t).send(new CreateRepositoryCommand({ repositoryName: name }));
+    await ecr(t).send(
+      new SetRepositoryPolicyCommand({
+        repositoryName: "shared/base",
+        policyText: doc(
+          {
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${ACCT}:user/bench` },
+            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+          },
+          { Effect: "Deny", Principal: "*", Action: "ecr:BatchDeleteImage" },
+        ),
+      }),
+    );
+
     const store = t.berth.store;
     const generation = watchIam(store);
     const policyCache = callerPolicyCache({ store, generation });
@@ -433,6 +459,28 @@ async function main() {
         });
     }
 
+    // ECR API requests: pulls, describes and pushes on the four repositories.
+    const ecrRequests: Omit<AuthorizationRequest, "principal" | "now">[] = [];
+    const ecrSvc = service("ecr");
+    const ecrOps = [
+      "BatchGetImage",
+      "GetDownloadUrlForLayer",
+      "DescribeImages",
+      "PutImage",
+      "BatchDeleteImage",
+    ];
+    for (let i = 0; i < 64; i++) {
+      const repositoryName = repos[i % repos.length]!;
+      const operation = ecrOps[(i >> 2) % ecrOps.length]!;
+      ecrRequests.push({
+        region: REGION,
+        sourceIp: "127.0.0.1",
+        service: ecrSvc,
+        operation,
+        input: { repositoryName, imageIds: [{ imageTag: "v1" }], layerDigest: "sha256:00" },
+      });
+    }
+
     async function run(
       p: Principal,
       n: number,
@@ -462,13 +510,57 @@ async function main() {
       return { ns, denied };
     }
 
+    // The registry route's per-request decision: the same evaluator, through the repository authorizer.
+    const registryAuthz = iamRepositoryAuthorizer({
+      authorizer,
+      compilePolicy: (d) => policyCache.compile(d, "resource"),
+    });
+    const records = await store.read(async (tx) => {
+      const out: RepositoryRecord[] = [];
+      for (const name of repos) {
+        out.push((await tx.get<RepositoryRecord>(K.repository, repoKey(REGION, name)))!.value);
+      }
+      return out;
+    });
+    const registryOps = [
+      "BatchGetImage",
+      "GetDownloadUrlForLayer",
+      "BatchCheckLayerAvailability",
+      "InitiateLayerUpload",
+      "PutImage",
+    ];
+    async function runRegistry(p: Principal, n: number): Promise<{ ns: bigint[]; denied: number }> {
+      const ns: bigint[] = [];
+      let denied = 0;
+      for (let i = 0; i < n; i++) {
+        const access: RepositoryAccess = {
+          principal: p,
+          operation: registryOps[(i >> 2) % registryOps.length]!,
+          repository: records[i % records.length]!,
+          sourceIp: "127.0.0.1",
+          now: Date.now(),
+        };
+        const start = process.hrtime.bigint();
+        if ((await registryAuthz.check(access)) !== undefined) denied++;
+        ns.push(process.hrtime.bigint() - start);
+      }
+      return { ns, denied };
+    }
+
     // Warm up the JIT and the caches.
     await run(principal, 5000);
     await run(principal, 5000, false, secretRequests);
+    await run(principal, 5000, false, ecrRequests);
+    await runRegistry(principal, 5000);
     await run(root, 5000);
+    await run(root, 5000, false, ecrRequests);
     const userRun = await run(principal, REQUESTS);
     const secretsRun = await run(principal, REQUESTS, false, secretRequests);
+    const ecrRun = await run(principal, REQUESTS, false, ecrRequests);
+    const registryRun = await runRegistry(principal, REQUESTS);
     const rootRun = await run(root, REQUESTS);
+    const rootEcrRun = await run(root, REQUESTS, false, ecrRequests);
+    const rootRegistryRun = await runRegistry(root, REQUESTS);
     const coldRun = await run(principal, 500, true);
 
     const rows: Record<string, string | number>[] = [];
@@ -486,7 +578,11 @@ async function main() {
     };
     row("IAM user, 20 policies (cached): ECS, IAM", userRun);
     row("IAM user, 20 policies (cached): SSM, Secrets Manager, KMS, Logs", secretsRun);
+    row("IAM user, 20 policies (cached): ECR API, with and without repository policies", ecrRun);
+    row("IAM user, 20 policies (cached): registry (/v2/) pull and push checks", registryRun);
     row("baseline: root (authorization skipped)", rootRun);
+    row("root: ECR API (repository policy Deny only)", rootEcrRun);
+    row("root: registry (/v2/) checks (repository policy Deny only)", rootRegistryRun);
     row("IAM user, first request after an IAM change", coldRun);
 
     // Whole requests over HTTP, sequential, for scale.
@@ -519,7 +615,7 @@ async function main() {
     ];
 
     console.log(
-      `\nAuthorization benchmark — one IAM user with 10 managed + 10 inline policies (${docs.reduce((n, d) => n + JSON.parse(d).Statement.length, 0)} statements), ${requests.length} + ${secretRequests.length} distinct requests cycled`,
+      `\nAuthorization benchmark — one IAM user with 10 managed + 10 inline policies (${docs.reduce((n, d) => n + JSON.parse(d).Statement.length, 0)} statements), ${requests.length} + ${secretRequests.length} + ${ecrRequests.length} distinct requests cycled`,
     );
     console.log(`machine: ${machine()}\n`);
     console.log(table(rows));

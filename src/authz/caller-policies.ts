@@ -8,6 +8,7 @@
 import { awsManagedPolicy } from "../domain/iam/aws-managed.js";
 import { type CompiledPolicy, type CompiledStatement, compilePolicy } from "../domain/iam/compile.js";
 import { parsePolicyArn } from "../domain/iam/names.js";
+import type { PolicyKind } from "../domain/iam/policy-document.js";
 import type { Principal } from "../identity/principal.js";
 import { getPolicy } from "../state/iam/policies.js";
 import type { IamTag } from "../state/iam/records.js";
@@ -33,14 +34,14 @@ const NONE: CallerPolicies = { identity: [], principalTags: new Map(), tagReader
 export interface CallerPolicyCache {
   forPrincipal(p: Principal): Promise<CallerPolicies>;
   /** Compile a policy document, sharing the result with every other use of the same text. */
-  compile(document: string, kind: "identity" | "trust"): CompiledPolicy;
+  compile(document: string, kind: PolicyKind): CompiledPolicy;
 }
 
 export function callerPolicyCache(opts: { store: Store; generation: IamGeneration }): CallerPolicyCache {
   const compiled = new Map<string, CompiledPolicy>();
   const callers = new Map<string, { generation: number; policies: CallerPolicies }>();
 
-  function compile(document: string, kind: "identity" | "trust"): CompiledPolicy {
+  function compile(document: string, kind: PolicyKind): CompiledPolicy {
     const key = `${kind}\u0000${document}`;
     let c = compiled.get(key);
     if (!c) {

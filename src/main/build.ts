@@ -135,11 +135,14 @@ export function build(opts: BuildOptions): Berth {
       masterKeyFile: config.masterKeyFile,
       warn: (msg, fields) => log.warn(msg, fields),
     });
+  const authorizer = createAuthorizer({ policies });
   let url = "";
   const registry = buildRegistry({
     config,
     store: theStore,
     identity,
+    authorizer,
+    compilePolicy: (doc) => policies.compile(doc, "resource"),
     clock,
     log,
     // The registry host docker uses: Berth's own address, known once it listens.
@@ -224,7 +227,7 @@ export function build(opts: BuildOptions): Berth {
   gateway = createGateway({
     services,
     identity,
-    authorizer: createAuthorizer({ policies }),
+    authorizer,
     clock,
     log,
     strictOutput: opts.strictOutput ?? false,

@@ -3,13 +3,15 @@
  * and the background work (lifecycle enforcement, garbage collection). Called from build().
  */
 import { join } from "node:path";
+import type { Authorizer } from "../authz/authorizer.js";
 import type { Config } from "../config/config.js";
+import type { CompiledPolicy } from "../domain/iam/compile.js";
 import type { PathRoute } from "../gateway/gateway.js";
 import type { IdentityResolver } from "../identity/identity.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { type Loop, startLoop } from "../lib/loop.js";
-import { policyAuthorizer } from "../registry/authorizer.js";
+import { iamRepositoryAuthorizer } from "../registry/authorizer.js";
 import { BlobCache } from "../registry/blob-cache.js";
 import type { BlobStore } from "../registry/blob-store.js";
 import { FsBlobStore } from "../registry/fs-blob-store.js";
@@ -52,6 +54,10 @@ export function buildRegistry(opts: {
   config: Config;
   store: Store;
   identity: IdentityResolver;
+  /** IAM: the registry route authorizes each request as the ECR API authorizes its operation. */
+  authorizer: Authorizer;
+  /** Compile a repository policy (a resource-based policy), cached by text. */
+  compilePolicy: (text: string) => CompiledPolicy;
   clock: Clock;
   log: Logger;
   registryHost: () => string;
@@ -64,7 +70,10 @@ export function buildRegistry(opts: {
   const tokens = RegistryTokens.fromFile(join(root, "token.key"));
   const lock = new RwLock();
   const uploads = new Uploads(store, blobs, lock);
-  const authorizer = policyAuthorizer();
+  const authorizer = iamRepositoryAuthorizer({
+    authorizer: opts.authorizer,
+    compilePolicy: opts.compilePolicy,
+  });
   const pulls = new PullRecorder(store, log);
   const cache = new BlobCache(blobs, BLOB_CACHE_BYTES, BLOB_CACHE_ENTRY_BYTES);
   const deps = {
@@ -72,7 +81,7 @@ export function buildRegistry(opts: {
     blobs,
     uploads,
     tokens,
-    authorizer,
+    compilePolicy: opts.compilePolicy,
     accountId: config.accountId,
     registryHost: opts.registryHost,
   };

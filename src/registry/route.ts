@@ -160,6 +160,26 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       );
     }
     if (!claims.accessKeyId) return { principal: undefined, registry: undefined };
+    if (claims.session && claims.principalArn) {
+      // A role session: the signed token is the session (its expiry is the session's at the latest).
+      const s = claims.session;
+      const principal: Principal = {
+        arn: claims.principalArn,
+        accountId: s.role.arn.split(":")[4] ?? "",
+        userId: s.userId,
+        kind: "assumed-role",
+        accessKeyId: claims.accessKeyId,
+        role: s.role,
+        session: {
+          name: s.name,
+          issuedAt: s.issuedAt,
+          expiresAt: s.expiresAt,
+          ...(s.policy !== undefined ? { policy: s.policy } : {}),
+          ...(s.policyArns ? { policyArns: s.policyArns } : {}),
+        },
+      };
+      return { principal, registry: claims.registry };
+    }
     const hit = await opts.identity.resolve(claims.accessKeyId);
     if (!hit || hit.principal.arn !== claims.principalArn) {
       throw new OciError(401, "UNAUTHORIZED", "Your authorization token is no longer valid.", challenge(req));
@@ -167,12 +187,15 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     return { principal: hit.principal, registry: claims.registry };
   }
 
-  /** Load the repository and check the caller may do `action` to it. */
+  /**
+   * Load the repository and check the caller may make `operation` (the ECR operation the request
+   * amounts to, whose IAM action is `ecr:<operation>` or `ecr-public:<operation>`) on it.
+   */
   async function access(
     req: IncomingMessage,
     caller: Caller,
     path: string,
-    action: string,
+    operation: string,
     scopeActions: string,
   ): Promise<RepositoryRecord> {
     const parsed = parseRepositoryPath(path);
@@ -205,22 +228,17 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         `The repository with name '${parsed.name}' does not exist in the registry with id '${caller.principal.accountId}'`,
       );
     }
-    const allowed = opts.authorizer.allows({
+    const refused = await opts.authorizer.check({
       principal: caller.principal,
-      action,
-      repositoryArn: repo.value.arn,
-      accountId: repo.value.registryId,
-      policy: repo.value.policy,
-      isPublic: repo.value.registry === PUBLIC_REGISTRY,
+      operation,
+      repository: repo.value,
+      sourceIp: req.socket.remoteAddress ?? "",
+      now: opts.clock.now(),
     });
-    if (!allowed) {
+    if (refused !== undefined) {
       if (!caller.principal)
         throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
-      throw new OciError(
-        403,
-        "DENIED",
-        `User: ${caller.principal.arn} is not authorized to perform: ${action} on resource: ${repo.value.arn}`,
-      );
+      throw new OciError(403, "DENIED", refused);
     }
     return repo.value;
   }
@@ -291,7 +309,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     if (!isDigest && !isTag(reference))
       throw new OciError(400, "TAG_INVALID", `invalid tag or digest: ${reference}`);
     if (method === "GET" || method === "HEAD") {
-      const repo = await access(req, caller, path, "ecr:BatchGetImage", "pull");
+      const repo = await access(req, caller, path, "BatchGetImage", "pull");
       const image = await store.read((tx) => resolveImage(tx, repo, reference));
       if (!image) {
         throw new OciError(
@@ -320,7 +338,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       return;
     }
     if (method === "PUT") {
-      const repo = await access(req, caller, path, "ecr:PutImage", "pull,push");
+      const repo = await access(req, caller, path, "PutImage", "pull,push");
       const bytes = await readLimited(req, MAX_MANIFEST_BYTES);
       const now = opts.clock.now();
       const result = await store
@@ -346,7 +364,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       return;
     }
     if (method === "DELETE") {
-      const repo = await access(req, caller, path, "ecr:BatchDeleteImage", "delete");
+      const repo = await access(req, caller, path, "BatchDeleteImage", "delete");
       const done = await store.write(async (tx) =>
         isDigest
           ? (await deleteImage(tx, repo, reference)) !== undefined
@@ -385,7 +403,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
           req,
           caller,
           path,
-          method === "HEAD" ? "ecr:BatchCheckLayerAvailability" : "ecr:GetDownloadUrlForLayer",
+          method === "HEAD" ? "BatchCheckLayerAvailability" : "GetDownloadUrlForLayer",
           "pull",
         );
       }
@@ -442,7 +460,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       return;
     }
     if (method === "DELETE") {
-      const repo = await access(req, caller, path, "ecr:BatchDeleteImage", "delete");
+      const repo = await access(req, caller, path, "BatchDeleteImage", "delete");
       const removed = await store.write(async (tx) => {
         const l = await getLayer(tx, repo.registry, repo.name, digest);
         if (!l) return false;
@@ -545,7 +563,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     const now = opts.clock.now();
     if (id === "") {
       if (method !== "POST") throw new OciError(405, "UNSUPPORTED", `${method} is not supported here`);
-      const repo = await access(req, caller, path, "ecr:InitiateLayerUpload", "pull,push");
+      const repo = await access(req, caller, path, "InitiateLayerUpload", "pull,push");
       const mount = query.get("mount");
       const from = query.get("from");
       if (mount && parseDigest(mount) && from) {
@@ -553,7 +571,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
         if (source) {
           let allowed = false;
           try {
-            await access(req, caller, from, "ecr:GetDownloadUrlForLayer", "pull");
+            await access(req, caller, from, "GetDownloadUrlForLayer", "pull");
             allowed = true;
           } catch {
             allowed = false;
@@ -583,10 +601,10 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     }
     const action =
       method === "PUT"
-        ? "ecr:CompleteLayerUpload"
+        ? "CompleteLayerUpload"
         : method === "PATCH"
-          ? "ecr:UploadLayerPart"
-          : "ecr:InitiateLayerUpload";
+          ? "UploadLayerPart"
+          : "InitiateLayerUpload";
     const repo = await access(req, caller, path, action, "pull,push");
     const found = await uploads.find(id, repo.registry, repo.name);
     if (!found) {
@@ -626,7 +644,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
   ): Promise<void> {
     if (req.method !== "GET" && req.method !== "HEAD")
       throw new OciError(405, "UNSUPPORTED", "tags are read-only");
-    const repo = await access(req, caller, path, "ecr:ListImages", "pull");
+    const repo = await access(req, caller, path, "ListImages", "pull");
     const nText = query.get("n");
     const n = nText === null ? 1000 : Number(nText);
     if (!Number.isInteger(n) || n < 0)
@@ -662,7 +680,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
   ): Promise<void> {
     if (req.method !== "GET") throw new OciError(405, "UNSUPPORTED", "referrers are read-only");
     if (!parseDigest(digest)) throw new OciError(400, "DIGEST_INVALID", `invalid digest: ${digest}`);
-    const repo = await access(req, caller, path, "ecr:BatchGetImage", "pull");
+    const repo = await access(req, caller, path, "BatchGetImage", "pull");
     const recs = await store.read((tx) =>
       tx.scan<ReferrerRecord>(K.referrer, { prefix: `${repo.registry}/${repo.name}@${digest}/` }),
     );

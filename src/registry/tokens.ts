@@ -2,7 +2,10 @@
  * Registry credentials. GetAuthorizationToken hands out `base64("AWS:" + password)`; the password is
  * a token Berth signs with a key of its own (kept in the data dir), naming the access key it was
  * issued to, the registry (region, or `public`) and the expiry. Verifying a token re-resolves the
- * access key, so a token dies with its key. Anonymous bearer tokens (ECR Public pulls) carry no key.
+ * access key, so a token dies with its key. A role session's temporary key cannot be re-resolved
+ * without its session token (Berth keeps no per-session state), so a token issued to a session
+ * carries the session itself (role, name, times, session policies), protected by the signature,
+ * and expires with it. Anonymous bearer tokens (ECR Public pulls) carry no key.
  *
  * Signed download URLs (GetDownloadUrlForLayer) use the same key.
  */
@@ -14,10 +17,24 @@ import { dirname } from "node:path";
 export const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 export const DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000;
 
+/** The role session a token was issued to (what its Principal is rebuilt from). */
+export interface TokenSession {
+  role: { arn: string; name: string; id: string };
+  userId: string;
+  name: string;
+  /** Epoch ms. */
+  issuedAt: number;
+  expiresAt: number;
+  policy?: string;
+  policyArns?: string[];
+}
+
 export interface TokenClaims {
   /** The access key id the token was issued to; undefined for an anonymous token. */
   accessKeyId?: string;
   principalArn?: string;
+  /** Set when the token was issued to a role session. */
+  session?: TokenSession;
   /** Region, or `public`. */
   registry: string;
   /** Epoch ms. */
@@ -27,6 +44,7 @@ export interface TokenClaims {
 interface Wire {
   k?: string;
   p?: string;
+  s?: TokenSession;
   r: string;
   e: number;
   n: string;
@@ -56,6 +74,7 @@ export class RegistryTokens {
     const wire: Wire = { r: claims.registry, e: claims.expiresAt, n: randomBytes(6).toString("base64url") };
     if (claims.accessKeyId) wire.k = claims.accessKeyId;
     if (claims.principalArn) wire.p = claims.principalArn;
+    if (claims.session) wire.s = claims.session;
     const body = Buffer.from(JSON.stringify(wire)).toString("base64url");
     return `${body}.${this.mac(body)}`;
   }
@@ -63,7 +82,7 @@ export class RegistryTokens {
   /** The claims of a genuine, unexpired token; undefined otherwise. */
   verify(token: string, now: number): TokenClaims | undefined {
     const dot = token.indexOf(".");
-    if (dot < 0 || token.length > 4096) return undefined;
+    if (dot < 0 || token.length > 16384) return undefined;
     const body = token.slice(0, dot);
     const sig = Buffer.from(token.slice(dot + 1));
     const want = Buffer.from(this.mac(body));
@@ -78,6 +97,7 @@ export class RegistryTokens {
     const claims: TokenClaims = { registry: wire.r, expiresAt: wire.e };
     if (typeof wire.k === "string") claims.accessKeyId = wire.k;
     if (typeof wire.p === "string") claims.principalArn = wire.p;
+    if (typeof wire.s === "object" && wire.s !== null) claims.session = wire.s;
     return claims;
   }
 

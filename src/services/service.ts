@@ -83,7 +83,7 @@ export interface AuthzCheck {
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
   /** The resource's tags, for aws:ResourceTag/<key>; read only when a caller's policy asks. */
   readonly tags?: () => Promise<Readonly<Record<string, string>> | undefined>;
-  /** A resource-based policy of the resource (a role's trust policy). */
+  /** A resource-based policy of the resource (a role's trust policy, an ECR repository policy). */
   readonly resourcePolicy?: () => Promise<CompiledPolicy | undefined>;
   /** The resource-based policy must allow the caller (trust policies); a missing one refuses. */
   readonly resourcePolicyRequired?: boolean;
@@ -115,4 +115,10 @@ export interface ServiceAuthorization {
    * their prefix: `ssm:resourceTag/`, `secretsmanager:ResourceTag/`.
    */
   readonly resourceTagKeys?: readonly string[];
+  /**
+   * The service's resource-based policies (its checks' `resourcePolicy`) bind the account root too:
+   * root's requests are resolved as well, and refused on an explicit Deny in such a policy (ECR
+   * repository policies). Otherwise root's requests skip authorization.
+   */
+  readonly resourcePolicyBindsRoot?: boolean;
 }

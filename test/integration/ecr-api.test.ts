@@ -37,10 +37,9 @@ import {
   UntagResourceCommand,
   UploadLayerPartCommand,
 } from "@aws-sdk/client-ecr";
-import type { IdentityResolver } from "../../src/identity/identity.js";
+import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { ManualClock } from "../../src/lib/clock.js";
-import { accessKeyId, secretAccessKey } from "../../src/lib/ids.js";
-import { runAws, startBerth, type TestBerth } from "../helpers/berth.js";
+import { type Credentials, runAws, startBerth, type TestBerth } from "../helpers/berth.js";
 import { basic, ecr, loginPassword, oci, pushBlob, sha256, tinyImage } from "../helpers/registry.js";
 
 const DAY = 24 * 3600_000;
@@ -84,30 +83,28 @@ async function putTiny(client: ECRClient, repositoryName: string, tag?: string) 
 describe("ECR API", () => {
   let t: TestBerth;
   let client: ECRClient;
-  const alice = {
-    accessKeyId: accessKeyId(),
-    secretAccessKey: secretAccessKey(),
-  };
+  let alice: Credentials;
   const aliceArn = "arn:aws:iam::000000000000:user/alice";
 
   before(async () => {
-    const users: IdentityResolver = {
-      async resolve(k) {
-        if (k !== alice.accessKeyId) return undefined;
-        return {
-          secret: { secretAccessKey: alice.secretAccessKey },
-          principal: {
-            arn: aliceArn,
-            accountId: "000000000000",
-            userId: "AIDAALICE",
-            kind: "user",
-            accessKeyId: k,
-          },
-        };
-      },
-    };
-    t = await startBerth({ identities: [users] });
+    t = await startBerth();
     client = ecr(t);
+    // Alice may log in to the registry, and nothing else: what she may do to a repository comes
+    // from its repository policy.
+    const iam = t.iam();
+    await iam.send(new CreateUserCommand({ UserName: "alice" }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "alice",
+        PolicyName: "login",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }],
+        }),
+      }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "alice" }))).AccessKey!;
+    alice = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
   });
   after(async () => {
     await t.close();

@@ -1,5 +1,5 @@
 /**
- * The authorization resolvers of SSM, Secrets Manager, KMS and CloudWatch Logs never throw on
+ * The authorization resolvers of SSM, Secrets Manager, KMS, CloudWatch Logs, ECR and ECR Public never throw on
  * malformed input (the handler reports it after authorization) and always name a resource; and
  * what they resolve when the resources exist.
  */
@@ -41,6 +41,15 @@ const MALFORMED: Record<string, unknown>[] = [
     ResourceType: "Parameter",
     ResourceId: { a: 1 },
     Filters: [],
+    repositoryName: 5,
+    repositoryNames: [null, 3],
+  },
+  {
+    repositoryName: "BAD name",
+    repositoryNames: "x",
+    tags: [null, "t"],
+    tagKeys: 3,
+    resourceArn: "arn:aws:ecr:",
   },
 ];
 
@@ -71,12 +80,20 @@ describe("authorization resolvers", () => {
       TargetKeyId: (key.KeyMetadata as { KeyId: string }).KeyId,
     });
     await h.call("logs", "CreateLogGroup", { logGroupName: "g" });
+    await h.call("ecr", "CreateRepository", { repositoryName: "r/one", tags: [{ Key: "team", Value: "a" }] });
+    await h.call("ecr", "SetRepositoryPolicy", {
+      repositoryName: "r/one",
+      policyText: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Deny", Principal: "*", Action: "ecr:BatchDeleteImage" }],
+      }),
+    });
   });
   after(async () => {
     await h.berth.store.close();
   });
 
-  for (const id of ["ssm", "secretsmanager", "kms", "logs"]) {
+  for (const id of ["ssm", "secretsmanager", "kms", "logs", "ecr", "ecr-public"]) {
     it(`${id}: every resolver survives malformed input and names a resource`, async () => {
       const ops = Object.keys(svc(id).authorization!.operations!);
       assert.ok(ops.length > 0);
@@ -87,13 +104,14 @@ describe("authorization resolvers", () => {
             assert.equal(typeof c.resource, "string", `${id}:${op}`);
             assert.ok(c.resource.length > 0, `${id}:${op}`);
             await c.tags?.();
+            await c.resourcePolicy?.();
           }
         }
       }
     });
   }
 
-  it("resolve what exists: a secret's random suffix, an alias's key, a parameter's tags", async () => {
+  it("resolve what exists: a secret's random suffix, an alias's key, a parameter's tags, a repository's policy", async () => {
     const [secret] = await resolve("secretsmanager", "DescribeSecret", { SecretId: "s/one" });
     assert.match(secret!.resource, /:secret:s\/one-[A-Za-z0-9]{6}$/);
     assert.equal(secret!.context?.["secretsmanager:SecretId"], secret!.resource);
@@ -111,5 +129,26 @@ describe("authorization resolvers", () => {
 
     const [group] = await resolve("logs", "DeleteLogGroup", { logGroupName: "g" });
     assert.equal(group!.resource, `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:g:log-stream:`);
+
+    const [repo] = await resolve("ecr", "BatchGetImage", { repositoryName: "r/one" });
+    assert.equal(repo!.resource, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/r/one`);
+    assert.deepEqual(await repo!.tags?.(), { team: "a" });
+    const policy = await repo!.resourcePolicy?.();
+    assert.equal(policy?.statements[0]?.effect, "Deny");
+    const [all] = await resolve("ecr", "DescribeRepositories", {});
+    assert.equal(all!.resource, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/*`);
+    const create = await resolve("ecr", "CreateRepository", {
+      repositoryName: "r/two",
+      tags: [{ Key: "team", Value: "b" }],
+    });
+    assert.deepEqual(
+      create.map((c) => [c.action, c.resource, c.context?.["aws:RequestTag/team"]]),
+      [
+        [undefined, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/r/two`, "b"],
+        ["ecr:TagResource", `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/r/two`, "b"],
+      ],
+    );
+    const [pub] = await resolve("ecr-public", "DescribeImages", { repositoryName: "p" });
+    assert.equal(pub!.resource, `arn:aws:ecr-public::${ACCOUNT}:repository/p`);
   });
 });

@@ -1,4 +1,7 @@
-/** Pure ECR rules: lifecycle evaluation, repository policies, tag mutability, names, manifests. */
+/**
+ * Pure ECR rules: lifecycle evaluation, repository policies (validation, and their evaluation as
+ * resource-based policies with the shared IAM evaluator), tag mutability, names, manifests.
+ */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -9,8 +12,15 @@ import {
 } from "../../src/domain/ecr/lifecycle.js";
 import { isTagMutable, mutabilityProblem, wildcardMatch } from "../../src/domain/ecr/mutability.js";
 import { isRepositoryName, parseRegistryImage, parseRepositoryPath } from "../../src/domain/ecr/names.js";
-import { evaluatePolicy, PolicyInvalid, parsePolicy } from "../../src/domain/ecr/policy.js";
-import { policyAuthorizer } from "../../src/registry/authorizer.js";
+import {
+  compileRepositoryPolicy,
+  PolicyInvalid,
+  parsePolicy,
+  validateRepositoryPolicy,
+} from "../../src/domain/ecr/policy.js";
+import { type CompiledPolicy, compilePolicy, type PrincipalInfo } from "../../src/domain/iam/compile.js";
+import { contextOf } from "../../src/domain/iam/context.js";
+import { type Decision, evaluate } from "../../src/domain/iam/evaluate.js";
 import { ManifestInvalid, parseManifest } from "../../src/registry/manifest.js";
 
 const DAY = 86_400_000;
@@ -208,82 +218,130 @@ describe("lifecycle rules", () => {
 });
 
 describe("repository policies", () => {
-  const alice = { arn: "arn:aws:iam::111111111111:user/alice", accountId: "111111111111" };
-  it("allows by principal and action wildcard, and lets an explicit Deny win", () => {
-    const s = parsePolicy(
-      JSON.stringify({
-        Statement: [
-          { Effect: "Allow", Principal: { AWS: alice.arn }, Action: "ecr:Batch*" },
-          { Effect: "Deny", Principal: { AWS: "111111111111" }, Action: ["ecr:BatchDeleteImage"] },
-        ],
+  const ACCT = "111111111111";
+  const REPO = `arn:aws:ecr:us-east-1:${ACCT}:repository/x`;
+  const alice: PrincipalInfo = { accountId: ACCT, arn: `arn:aws:iam::${ACCT}:user/alice` };
+  const session: PrincipalInfo = {
+    accountId: ACCT,
+    arn: `arn:aws:sts::${ACCT}:assumed-role/ci/run-1`,
+    roleArn: `arn:aws:iam::${ACCT}:role/ci`,
+  };
+  const repoPolicy = (...Statement: Record<string, unknown>[]) =>
+    compilePolicy(JSON.stringify({ Version: "2012-10-17", Statement }), "resource");
+  const identity = (...Statement: Record<string, unknown>[]) =>
+    compilePolicy(JSON.stringify({ Version: "2012-10-17", Statement }), "identity");
+  const outcome = (d: Decision) => (d.allowed ? "allow" : d.explicit ? `explicit ${d.source}` : "implicit");
+  /** Same-account evaluation, as the gateway and the registry route make it. */
+  const decide = (
+    policy: CompiledPolicy,
+    who: PrincipalInfo,
+    action: string,
+    o: { identity?: CompiledPolicy[]; session?: CompiledPolicy[]; ip?: string } = {},
+  ) =>
+    outcome(
+      evaluate({
+        action,
+        resource: REPO,
+        context: contextOf({ "aws:SourceIp": o.ip ?? "10.0.0.1" }),
+        identity: o.identity ?? [],
+        session: o.session,
+        resourcePolicy: { policy, principal: who, required: false },
       }),
     );
-    assert.equal(evaluatePolicy(s, alice, "ecr:BatchGetImage"), "Allow");
-    assert.equal(evaluatePolicy(s, alice, "ecr:BatchDeleteImage"), "Deny");
-    assert.equal(evaluatePolicy(s, alice, "ecr:PutImage"), undefined);
+
+  it("grants a principal it names, with no identity policy; a Deny wins over any Allow", () => {
+    const p = repoPolicy(
+      { Effect: "Allow", Principal: { AWS: alice.arn }, Action: "ecr:Batch*" },
+      { Effect: "Deny", Principal: { AWS: ACCT }, Action: ["ecr:BatchDeleteImage"] },
+    );
+    assert.equal(decide(p, alice, "ecr:BatchGetImage"), "allow");
+    assert.equal(decide(p, alice, "ecr:BatchDeleteImage"), "explicit resource");
+    assert.equal(decide(p, alice, "ecr:PutImage"), "implicit");
+    // The Deny names the account, so it binds every principal in it, identity allows or not.
     assert.equal(
-      evaluatePolicy(
-        s,
-        { arn: "arn:aws:iam::222222222222:user/bob", accountId: "222222222222" },
+      decide(p, alice, "ecr:BatchDeleteImage", {
+        identity: [identity({ Effect: "Allow", Action: "*", Resource: "*" })],
+      }),
+      "explicit resource",
+    );
+    assert.equal(
+      decide(
+        p,
+        { accountId: "222222222222", arn: "arn:aws:iam::222222222222:user/bob" },
         "ecr:BatchGetImage",
       ),
-      undefined,
+      "implicit",
     );
   });
-  it("never grants through a conditional Allow, and refuses malformed policies", () => {
-    const s = parsePolicy(
-      JSON.stringify({
-        Statement: {
-          Effect: "Allow",
-          Principal: "*",
-          Action: "*",
-          Condition: { Bool: { "aws:SecureTransport": "true" } },
-        },
-      }),
+
+  it("an identity Deny beats the repository policy's Allow; an identity Allow suffices on its own", () => {
+    const p = repoPolicy({ Effect: "Allow", Principal: "*", Action: "ecr:*" });
+    const denyPull = identity({ Effect: "Deny", Action: "ecr:BatchGetImage", Resource: REPO });
+    assert.equal(decide(p, alice, "ecr:BatchGetImage", { identity: [denyPull] }), "explicit identity");
+    const none = repoPolicy({
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::111111111111:user/bob" },
+      Action: "*",
+    });
+    const pull = identity({ Effect: "Allow", Action: "ecr:BatchGetImage", Resource: REPO });
+    assert.equal(decide(none, alice, "ecr:BatchGetImage", { identity: [pull] }), "allow");
+  });
+
+  it("naming the account delegates to identity policies; naming a role honours session policies", () => {
+    const account = repoPolicy({
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCT}:root` },
+      Action: "ecr:*",
+    });
+    assert.equal(decide(account, alice, "ecr:BatchGetImage"), "implicit");
+    const role = repoPolicy({ Effect: "Allow", Principal: { AWS: session.roleArn }, Action: "ecr:*" });
+    assert.equal(decide(role, session, "ecr:BatchGetImage"), "allow");
+    const narrow = identity({ Effect: "Allow", Action: "ecr:DescribeImages", Resource: "*" });
+    assert.equal(decide(role, session, "ecr:BatchGetImage", { session: [narrow] }), "implicit");
+  });
+
+  it("evaluates conditions", () => {
+    const p = repoPolicy({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "ecr:BatchGetImage",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    });
+    assert.equal(decide(p, alice, "ecr:BatchGetImage", { ip: "10.1.2.3" }), "allow");
+    assert.equal(decide(p, alice, "ecr:BatchGetImage", { ip: "192.168.1.1" }), "implicit");
+  });
+
+  it("refuses malformed policies with ECR's or IAM's reason", () => {
+    validateRepositoryPolicy(
+      JSON.stringify({ Statement: { Effect: "Allow", Principal: "*", Action: "ecr:*", Resource: REPO } }),
     );
-    assert.equal(evaluatePolicy(s, alice, "ecr:BatchGetImage"), undefined);
     for (const bad of [
       "{",
       "[]",
       '{"Statement":[]}',
       '{"Statement":[{"Effect":"Allow","Action":"*"}]}',
       '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"*"}]}',
+      '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"Maybe":{"aws:x":"1"}}}]}',
+      '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringEquals":{"nokey":"1"}}}]}',
     ]) {
-      assert.throws(() => parsePolicy(bad), PolicyInvalid, bad);
+      assert.throws(() => validateRepositoryPolicy(bad), PolicyInvalid, bad);
     }
+    assert.throws(() => parsePolicy('{"Statement":[{"Effect":"Allow","Principal":"*"}]}'), PolicyInvalid);
   });
-  it("authorizes root by identity, others by policy, anonymous only for public pulls", () => {
-    const az = policyAuthorizer();
-    const root = {
-      arn: "arn:aws:iam::111111111111:root",
-      accountId: "111111111111",
-      userId: "111111111111",
-      kind: "root" as const,
-      accessKeyId: "AKIA",
-    };
-    const user = { ...root, arn: alice.arn, kind: "user" as const };
-    const base = {
-      action: "ecr:BatchGetImage",
-      repositoryArn: "arn:aws:ecr:us-east-1:111111111111:repository/x",
-      accountId: "111111111111",
-      policy: undefined,
-      isPublic: false,
-    };
-    assert.equal(az.allows({ ...base, principal: root }), true);
-    assert.equal(az.allows({ ...base, principal: user }), false);
-    assert.equal(az.allows({ ...base, principal: undefined }), false);
-    assert.equal(az.allows({ ...base, principal: undefined, isPublic: true }), true);
-    assert.equal(az.allows({ ...base, principal: undefined, isPublic: true, action: "ecr:PutImage" }), false);
-    const policy = JSON.stringify({
-      Statement: [
-        { Effect: "Allow", Principal: { AWS: alice.arn }, Action: "ecr:BatchGetImage" },
-        { Effect: "Deny", Principal: "*", Action: "ecr:GetDownloadUrlForLayer" },
-      ],
-    });
-    assert.equal(az.allows({ ...base, principal: user, policy }), true);
+
+  it("a stored policy that no longer compiles denies everything but managing the policy", () => {
+    const p = compileRepositoryPolicy("not json", (t) => compilePolicy(t, "resource"));
     assert.equal(
-      az.allows({ ...base, principal: root, policy, action: "ecr:GetDownloadUrlForLayer" }),
-      false,
+      decide(p, alice, "ecr:BatchGetImage", {
+        identity: [identity({ Effect: "Allow", Action: "*", Resource: "*" })],
+      }),
+      "explicit resource",
+    );
+    assert.equal(
+      decide(p, alice, "ecr:DeleteRepositoryPolicy", {
+        identity: [identity({ Effect: "Allow", Action: "*", Resource: "*" })],
+      }),
+      "allow",
     );
   });
 });

@@ -1,11 +1,10 @@
 /**
- * Repository policies: parsing and evaluation of the resource-policy subset ECR repository policies
- * use (Effect, Principal/NotPrincipal, Action/NotAction with wildcards, Sid). Pure.
- *
- * Conditions are not evaluated: an Allow statement with a Condition never grants, and a Deny
- * statement with a Condition always applies (the conservative reading). IAM identity policies are
- * evaluated elsewhere; see authorizer.ts.
+ * Repository policies: validation (ECR's own rules, then the IAM policy grammar of a resource-based
+ * policy) and compilation for the shared IAM evaluator, which evaluates them with the caller's
+ * identity policies (src/authz/authorizer.ts). Pure.
  */
+import { type CompiledPolicy, compileSpec } from "../iam/compile.js";
+import { parsePolicyDocument } from "../iam/policy-document.js";
 
 export type Effect = "Allow" | "Deny";
 
@@ -17,13 +16,6 @@ export interface Statement {
   notPrincipals?: string[];
   actions?: string[];
   notActions?: string[];
-  conditional: boolean;
-}
-
-export interface PolicyCaller {
-  /** undefined for an anonymous request. */
-  arn?: string;
-  accountId?: string;
 }
 
 export class PolicyInvalid extends Error {}
@@ -94,7 +86,6 @@ export function parsePolicy(text: string): Statement[] {
     const st: Statement = {
       effect: s.Effect,
       principals: s.Principal !== undefined ? principalList(s.Principal, `Statement[${i}].Principal`) : [],
-      conditional: s.Condition !== undefined && Object.keys(s.Condition).length > 0,
     };
     if (typeof s.Sid === "string") st.sid = s.Sid;
     if (s.NotPrincipal !== undefined) {
@@ -113,45 +104,47 @@ function checkAction(a: string): string {
   return a;
 }
 
-function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split("")
-      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-      .join("")}$`,
-    "i",
-  );
-  return re.test(action);
-}
-
-function principalMatches(list: string[] | "*", caller: PolicyCaller): boolean {
-  if (list === "*") return true;
-  if (!caller.arn || !caller.accountId) return false;
-  return list.some((p) => {
-    if (p === caller.arn) return true;
-    // An account id or its root ARN names every principal of that account.
-    return p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root`;
-  });
-}
-
-/** What the statements say about `caller` doing `action`: an explicit Deny wins over Allow. */
-export function evaluatePolicy(
-  statements: Statement[],
-  caller: PolicyCaller,
-  action: string,
-): Effect | undefined {
-  let allowed = false;
-  for (const s of statements) {
-    const who = s.notPrincipals
-      ? !principalMatches(s.notPrincipals.includes("*") ? "*" : s.notPrincipals, caller)
-      : principalMatches(s.principals, caller);
-    if (!who) continue;
-    const what = s.actions
-      ? s.actions.some((a) => actionMatches(a, action))
-      : !(s.notActions ?? []).some((a) => actionMatches(a, action));
-    if (!what) continue;
-    if (s.effect === "Deny") return "Deny";
-    if (!s.conditional) allowed = true;
+/**
+ * Validate a repository policy as SetRepositoryPolicy does: ECR's statement rules, then the IAM
+ * grammar of a resource-based policy (so evaluation never meets a policy it cannot compile).
+ * Throws PolicyInvalid with the reason.
+ */
+export function validateRepositoryPolicy(text: string): void {
+  parsePolicy(text);
+  try {
+    compileSpec(parsePolicyDocument(text, "resource"));
+  } catch (err) {
+    throw new PolicyInvalid(err instanceof Error ? err.message : String(err));
   }
-  return allowed ? "Allow" : undefined;
+}
+
+/** What a policy Berth cannot read (stored by an older version) still allows: repairing it. */
+const POLICY_MANAGEMENT = ["GetRepositoryPolicy", "SetRepositoryPolicy", "DeleteRepositoryPolicy"].flatMap(
+  (op) => [`ecr:${op}`, `ecr-public:${op}`],
+);
+const UNREADABLE: CompiledPolicy = compileSpec({
+  version: "2012-10-17",
+  statements: [
+    {
+      effect: "Deny",
+      principal: { any: true, aws: [], service: [], federated: [] },
+      notAction: POLICY_MANAGEMENT,
+      conditions: [],
+    },
+  ],
+});
+
+/**
+ * A stored repository policy, compiled with `compile` (which caches by text). A policy that no
+ * longer compiles fails closed: it denies everyone everything but managing the policy itself.
+ */
+export function compileRepositoryPolicy(
+  text: string,
+  compile: (text: string) => CompiledPolicy,
+): CompiledPolicy {
+  try {
+    return compile(text);
+  } catch {
+    return UNREADABLE;
+  }
 }

@@ -5,11 +5,13 @@
  *
  * Kinds: `identity` policies (managed, inline and STS session policies) must name actions and
  * resources and no principal; `trust` policies (a role's AssumeRolePolicyDocument) must name a
- * principal and actions and no resource.
+ * principal and actions and no resource; `resource` policies (resource-based policies such as an
+ * ECR repository policy) must name a principal and actions, and may name resources (without a
+ * Resource element a statement covers the resource the policy is attached to).
  */
 import { AwsError, Errors } from "../../errors/catalog.js";
 
-export type PolicyKind = "identity" | "trust";
+export type PolicyKind = "identity" | "trust" | "resource";
 
 export interface PrincipalSpec {
   /** `"Principal": "*"` */
@@ -212,7 +214,7 @@ function statementSpec(raw: unknown, kind: PolicyKind): StatementSpec {
       malformed("Policy document should not specify a principal.");
     }
   } else {
-    if (raw.Resource !== undefined || raw.NotResource !== undefined)
+    if (kind === "trust" && (raw.Resource !== undefined || raw.NotResource !== undefined))
       malformed("Has prohibited field Resource");
     if (raw.Principal === undefined && raw.NotPrincipal === undefined)
       malformed("Missing required field Principal");

@@ -11,6 +11,7 @@ import * as sdk from "@aws-sdk/client-ecr-public";
 import { PUBLIC_REGISTRY } from "../../domain/ecr/names.js";
 import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
+import { ecrAuthorization } from "../ecr/authz.js";
 import type { EcrDeps } from "../ecr/common.js";
 import { imageHandlers } from "../ecr/images.js";
 import { issueAuthorizationToken } from "../ecr/layers.js";
@@ -125,6 +126,11 @@ export function ecrPublicService(deps: EcrDeps): ServiceDefinition {
     targetPrefix: "SpencerFrontendService",
     model: new ServiceModel(sdk),
     validationError: Errors.InvalidParameter,
+    authorization: ecrAuthorization({
+      store: deps.store,
+      compilePolicy: deps.compilePolicy,
+      prefix: "ecr-public",
+    }),
     handlers: {
       CreateRepository: createRepository,
       DescribeRepositories: describeRepositories,
@@ -138,6 +144,8 @@ export function ecrPublicService(deps: EcrDeps): ServiceDefinition {
       CreateRepository:
         "repositoryUri is `127.0.0.1:<port>/public/<name>`; anyone may pull from it anonymously; catalogData is echoed, not stored",
       DescribeRegistries: "one registry, no aliases",
+      GetAuthorizationToken:
+        "valid 12 hours; a token issued to a role session expires with the session at the latest",
     },
   };
 }

@@ -1,8 +1,11 @@
-/** What every ECR handler shares: dependencies, repository lookup, authorization and rendering. */
+/**
+ * What every ECR handler shares: dependencies, repository lookup and rendering. Authorization
+ * happens before a handler runs (the gateway evaluates the checks of ./authz.ts).
+ */
 import type { Repository, Tag } from "@aws-sdk/client-ecr";
 import { isRepositoryName, REPOSITORY_NAME_PATTERN, repositoryUri } from "../../domain/ecr/names.js";
+import type { CompiledPolicy } from "../../domain/iam/compile.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
-import type { RepositoryAuthorizer } from "../../registry/authorizer.js";
 import type { BlobStore } from "../../registry/blob-store.js";
 import type { RegistryTokens } from "../../registry/tokens.js";
 import type { Uploads } from "../../registry/uploads.js";
@@ -16,7 +19,8 @@ export interface EcrDeps {
   blobs: BlobStore;
   uploads: Uploads;
   tokens: RegistryTokens;
-  authorizer: RepositoryAuthorizer;
+  /** Compile a repository policy (a resource-based policy), cached by text. */
+  compilePolicy(text: string): CompiledPolicy;
   accountId: string;
   /** `host:port` of the registry as docker reaches it (known once Berth listens). */
   registryHost(): string;
@@ -63,25 +67,6 @@ export async function findRepository(
   const rec = await tx.get<RepositoryRecord>(K.repository, repoKey(registry, name));
   if (!rec) throw repositoryNotFound(name, accountId);
   return rec;
-}
-
-/** Throw AccessDeniedException unless the caller may take `action` on the repository. */
-export function authorize(deps: EcrDeps, ctx: RequestContext, repo: RepositoryRecord, action?: string): void {
-  const act = action ?? `ecr:${ctx.operation}`;
-  const ok = deps.authorizer.allows({
-    principal: ctx.principal,
-    action: act,
-    repositoryArn: repo.arn,
-    accountId: repo.registryId,
-    policy: repo.policy,
-    isPublic: repo.registry === "public",
-  });
-  if (!ok) {
-    throw new AwsError(
-      Errors.AccessDenied,
-      `User: ${ctx.principal.arn} is not authorized to perform: ${act} on resource: ${repo.arn} because no resource-based policy allows the ${act} action`,
-    );
-  }
 }
 
 export function renderRepository(repo: RepositoryRecord, host: string): Repository {

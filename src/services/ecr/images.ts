@@ -17,7 +17,7 @@ import { K } from "../../state/ecr/kinds.js";
 import type { ImageRecord, RepositoryRecord } from "../../state/ecr/records.js";
 import type { ReadTx, StoredRecord, WriteTx } from "../../state/store.js";
 import type { Handler } from "../service.js";
-import { authorize, checkRegistryId, type EcrDeps, findRepository, pageLimit } from "./common.js";
+import { checkRegistryId, type EcrDeps, findRepository, pageLimit } from "./common.js";
 import { privateRegistry, type RegistryOf } from "./repositories.js";
 
 const idText = (id: ecr.ImageIdentifier) =>
@@ -143,7 +143,6 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     const limit = pageLimit(input.maxResults);
     return store.read(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
-      authorize(deps, ctx, repo);
       const list = `ecr-list-images/${repo.registry}/${repo.name}/${status}`;
       let after: string | undefined;
       if (input.nextToken !== undefined) {
@@ -177,7 +176,6 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     const status = checkTagStatus(input.filter);
     return store.read(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
-      authorize(deps, ctx, repo);
       if (input.imageIds) {
         if (input.nextToken !== undefined || input.maxResults !== undefined) {
           throw new AwsError(
@@ -238,7 +236,6 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     }
     return store.read(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
-      authorize(deps, ctx, repo);
       const images: ecr.Image[] = [];
       const failures: ecr.ImageFailure[] = [];
       for (const id of input.imageIds!) {
@@ -274,7 +271,6 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     }
     return store.write(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
-      authorize(deps, ctx, repo);
       return batchDelete(tx, repo, input.imageIds!);
     });
   };
@@ -295,7 +291,6 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     }
     return store.write(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
-      authorize(deps, ctx, repo);
       try {
         const r = await putImage(tx, repo, {
           bytes: Buffer.from(input.imageManifest!, "utf8"),

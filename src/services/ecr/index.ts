@@ -3,6 +3,7 @@ import * as sdk from "@aws-sdk/client-ecr";
 import { Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import type { ServiceDefinition } from "../service.js";
+import { ecrAuthorization } from "./authz.js";
 import type { EcrDeps } from "./common.js";
 import { imageHandlers } from "./images.js";
 import { authorizationTokenHandler, layerHandlers } from "./layers.js";
@@ -20,6 +21,7 @@ export function ecrService(deps: EcrDeps): ServiceDefinition {
     targetPrefix: "AmazonEC2ContainerRegistry_V20150921",
     model: new ServiceModel(sdk),
     validationError: Errors.InvalidParameter,
+    authorization: ecrAuthorization({ store: deps.store, compilePolicy: deps.compilePolicy, prefix: "ecr" }),
     handlers: {
       ...repositoryHandlers(deps),
       ...imageHandlers(deps),
@@ -32,9 +34,10 @@ export function ecrService(deps: EcrDeps): ServiceDefinition {
         "repositoryUri is `127.0.0.1:<port>/<region>/<name>`; encryption and scanOnPush are recorded, not acted on",
       BatchGetImage:
         "manifests are returned as pushed; no conversion between formats (acceptedMediaTypes is not an error)",
-      SetRepositoryPolicy: "statements with a Condition: an Allow never grants, a Deny always applies",
       StartLifecyclePolicyPreview: "computed at once; status is COMPLETE when the call returns",
       GetDownloadUrlForLayer: "a signed URL to Berth's registry, valid for one hour",
+      GetAuthorizationToken:
+        "valid 12 hours; a token issued to a role session expires with the session at the latest",
       DescribeRegistry: "no replication; replicationConfiguration has no rules",
       GetRegistryPolicy: "registry policies are not supported: always RegistryPolicyNotFoundException",
     },

@@ -8,9 +8,9 @@ import { AwsError, Errors } from "../../errors/catalog.js";
 import { DigestMismatch, OffsetMismatch, UploadNotFound } from "../../registry/blob-store.js";
 import { parseDigest } from "../../registry/digest.js";
 import { getLayer } from "../../registry/images.js";
-import { DOWNLOAD_URL_TTL_MS, TOKEN_TTL_MS } from "../../registry/tokens.js";
+import { DOWNLOAD_URL_TTL_MS, TOKEN_TTL_MS, type TokenSession } from "../../registry/tokens.js";
 import type { Handler, RequestContext } from "../service.js";
-import { authorize, checkRegistryId, type EcrDeps, findRepository } from "./common.js";
+import { checkRegistryId, type EcrDeps, findRepository } from "./common.js";
 import { privateRegistry, type RegistryOf } from "./repositories.js";
 
 /** The part size ECR suggests (and Berth accepts up to the request size limit). */
@@ -22,7 +22,6 @@ export function layerHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
   const repoFor = async (ctx: RequestContext, registryId: string | undefined, name: string) => {
     checkRegistryId(registryId, ctx);
     const repo = (await store.read((tx) => findRepository(tx, registryOf(ctx), name, ctx.accountId))).value;
-    authorize(deps, ctx, repo);
     return repo;
   };
 
@@ -197,14 +196,31 @@ export function layerHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
   };
 }
 
-/** An authorization token for the caller, bound to its access key and `registry`, for 12 hours. */
+/**
+ * An authorization token for the caller, bound to its access key and `registry`, for 12 hours; a
+ * role session's token carries the session and expires with it at the latest.
+ */
 export function issueAuthorizationToken(deps: EcrDeps, ctx: RequestContext, registry: string) {
-  const expiresAt = ctx.now + TOKEN_TTL_MS;
+  const p = ctx.principal;
+  const session: TokenSession | undefined =
+    p.kind === "assumed-role" && p.role && p.session
+      ? {
+          role: { ...p.role },
+          userId: p.userId,
+          name: p.session.name,
+          issuedAt: p.session.issuedAt,
+          expiresAt: p.session.expiresAt,
+          ...(p.session.policy !== undefined ? { policy: p.session.policy } : {}),
+          ...(p.session.policyArns ? { policyArns: [...p.session.policyArns] } : {}),
+        }
+      : undefined;
+  const expiresAt = Math.min(ctx.now + TOKEN_TTL_MS, session?.expiresAt ?? Number.POSITIVE_INFINITY);
   const password = deps.tokens.issue({
-    accessKeyId: ctx.principal.accessKeyId,
-    principalArn: ctx.principal.arn,
+    accessKeyId: p.accessKeyId,
+    principalArn: p.arn,
     registry,
     expiresAt,
+    ...(session ? { session } : {}),
   });
   return {
     authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),

@@ -17,7 +17,7 @@ import { K, repoKey } from "../../state/ecr/kinds.js";
 import type { RepositoryRecord } from "../../state/ecr/records.js";
 import type { ReadTx, Store } from "../../state/store.js";
 import type { Handler } from "../service.js";
-import { authorize, checkRegistryId, type EcrDeps, findRepository, pageLimit } from "./common.js";
+import { checkRegistryId, type EcrDeps, findRepository, pageLimit } from "./common.js";
 import { resolveIdentifier } from "./images.js";
 
 interface PreviewRecord {
@@ -111,7 +111,6 @@ export function lifecycleHandlers(deps: EcrDeps) {
     rulesOf(text);
     return store.write(async (tx) => {
       const rec = await findRepository(tx, ctx.region, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       await tx.put(
         K.repository,
         rec.key,
@@ -129,7 +128,6 @@ export function lifecycleHandlers(deps: EcrDeps) {
     checkRegistryId(input.registryId, ctx);
     return store.read(async (tx) => {
       const rec = await findRepository(tx, ctx.region, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const r = rec.value;
       if (r.lifecyclePolicy === undefined) throw notFound(r);
       return {
@@ -150,7 +148,6 @@ export function lifecycleHandlers(deps: EcrDeps) {
     checkRegistryId(input.registryId, ctx);
     return store.write(async (tx) => {
       const rec = await findRepository(tx, ctx.region, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const { lifecyclePolicy, lifecyclePolicyUpdatedAt: _u, lifecycleEvaluatedAt, ...rest } = rec.value;
       if (lifecyclePolicy === undefined) throw notFound(rec.value);
       await tx.put(K.repository, rec.key, rest, { expectVersion: rec.version });
@@ -171,7 +168,6 @@ export function lifecycleHandlers(deps: EcrDeps) {
     if (input.lifecyclePolicyText !== undefined) rulesOf(input.lifecyclePolicyText);
     return store.write(async (tx) => {
       const rec = await findRepository(tx, ctx.region, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const text = input.lifecyclePolicyText ?? rec.value.lifecyclePolicy;
       if (text === undefined) throw notFound(rec.value);
       // Computed at once: the preview is complete when this call returns.
@@ -198,7 +194,6 @@ export function lifecycleHandlers(deps: EcrDeps) {
     const status = input.filter?.tagStatus ?? "ANY";
     return store.read(async (tx) => {
       const rec = await findRepository(tx, ctx.region, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const repo = rec.value;
       const preview = await tx.get<PreviewRecord>(K.lifecyclePreview, repoKey(repo.registry, repo.name));
       if (!preview) {

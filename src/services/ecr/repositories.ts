@@ -6,7 +6,7 @@ import type * as ecr from "@aws-sdk/client-ecr";
 import { parseArn } from "../../domain/arn.js";
 import { mutabilityProblem } from "../../domain/ecr/mutability.js";
 import { repositoryArn } from "../../domain/ecr/names.js";
-import { PolicyInvalid, parsePolicy } from "../../domain/ecr/policy.js";
+import { PolicyInvalid, validateRepositoryPolicy } from "../../domain/ecr/policy.js";
 import { decodeToken, encodeToken } from "../../domain/pagination.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { deleteRepositoryContents } from "../../registry/images.js";
@@ -14,7 +14,6 @@ import { K, repoKey } from "../../state/ecr/kinds.js";
 import type { RepositoryRecord } from "../../state/ecr/records.js";
 import type { Handler, RequestContext } from "../service.js";
 import {
-  authorize,
   checkRegistryId,
   checkRepositoryName,
   type EcrDeps,
@@ -65,7 +64,7 @@ function checkPolicyText(text: string): void {
     );
   }
   try {
-    parsePolicy(text);
+    validateRepositoryPolicy(text);
   } catch (err) {
     if (err instanceof PolicyInvalid) {
       throw new AwsError(
@@ -159,7 +158,6 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
         const out = [];
         for (const name of input.repositoryNames) {
           const rec = await findRepository(tx, registry, name, ctx.accountId);
-          authorize(deps, ctx, rec.value);
           out.push(renderRepository(rec.value, deps.registryHost()));
         }
         return { repositories: out };
@@ -197,7 +195,6 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
     const registry = registryOf(ctx);
     return store.write(async (tx) => {
       const rec = await findRepository(tx, registry, input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const images = await tx.count(K.image, `${registry}/${rec.value.name}@`);
       if (images > 0 && !input.force) {
         throw new AwsError(
@@ -212,7 +209,7 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
     });
   };
 
-  /** Read-modify-write of one repository, authorized. */
+  /** Read-modify-write of one repository. */
   const update = <T>(
     ctx: RequestContext,
     name: string,
@@ -220,7 +217,6 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
   ) =>
     store.write(async (tx) => {
       const rec = await findRepository(tx, registryOf(ctx), name, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       const { next, out } = fn(rec.value);
       if (next) await tx.put(K.repository, rec.key, next, { expectVersion: rec.version });
       return out;
@@ -293,7 +289,6 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
     checkRegistryId(input.registryId, ctx);
     return store.read(async (tx) => {
       const rec = await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId);
-      authorize(deps, ctx, rec.value);
       if (rec.value.policy === undefined) throw policyNotFound(rec.value);
       return {
         registryId: rec.value.registryId,
@@ -356,7 +351,6 @@ export function repositoryHandlers(deps: EcrDeps, registryOf: RegistryOf = priva
         repoOfArn(ctx, input.resourceArn!),
         ctx.accountId,
       );
-      authorize(deps, ctx, rec.value);
       return { tags: rec.value.tags.map((t) => ({ ...t })) };
     });
 
