@@ -39,13 +39,11 @@ export interface TestBerth {
   credentials: Credentials;
   berth: Berth;
   dataDir: string;
-  ecs(opts?: { region?: string; credentials?: Credentials }): ECSClient;
-  sts(opts?: { region?: string; credentials?: Credentials }): STSClient;
-  ssm(opts?: { region?: string; credentials?: Credentials }): SSMClient;
-  secretsManager(opts?: { region?: string; credentials?: Credentials }): SecretsManagerClient;
-  kms(opts?: { region?: string; credentials?: Credentials }): KMSClient;
   ecs(opts?: ClientOptions): ECSClient;
   sts(opts?: ClientOptions): STSClient;
+  ssm(opts?: ClientOptions): SSMClient;
+  secretsManager(opts?: ClientOptions): SecretsManagerClient;
+  kms(opts?: ClientOptions): KMSClient;
   iam(opts?: ClientOptions): IAMClient;
   close(): Promise<void>;
 }
