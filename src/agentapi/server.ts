@@ -124,14 +124,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   };
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
+    // The index first: a task is created in the same commit as its index entry, which names its
+    // instance, so its creation wakes that instance's polls only.
+    const gone: string[] = [];
     for (const c of changes) {
-      if (c.kind === K.taskOnInstance) {
-        const [region, cluster, instanceId, taskId] = c.key.split("/");
-        const inst = `${region}/${cluster}/${instanceId}`;
-        if (c.op === "delete") instanceOfTask.delete(`${region}/${cluster}/${taskId}`);
-        else instanceOfTask.set(`${region}/${cluster}/${taskId}`, inst);
-        touched.add(inst);
-      } else if (c.kind === K.containerInstance) {
+      if (c.kind !== K.taskOnInstance) continue;
+      const [region, cluster, instanceId, taskId] = c.key.split("/");
+      const inst = `${region}/${cluster}/${instanceId}`;
+      instanceOfTask.set(`${region}/${cluster}/${taskId}`, inst);
+      if (c.op === "delete") gone.push(`${region}/${cluster}/${taskId}`);
+      touched.add(inst);
+    }
+    for (const c of changes) {
+      if (c.kind === K.taskOnInstance) continue;
+      if (c.kind === K.containerInstance) {
         touched.add(c.key);
       } else if (c.kind === K.task) {
         touched.add(instanceOfTask.get(c.key) ?? clusterOf(c.key));
@@ -141,6 +147,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         for (const k of waiters.keys()) touched.add(k);
       }
     }
+    for (const t of gone) instanceOfTask.delete(t);
     for (const k of touched) {
       generations.set(k, (generations.get(k) ?? 0) + 1);
       if (k.endsWith("/")) {
