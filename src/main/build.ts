@@ -21,10 +21,12 @@ import { iamAccessKeys } from "../identity/access-keys.js";
 import { chainIdentity, rootIdentity } from "../identity/identity.js";
 import { aesGcmSealer, fileKey } from "../identity/sealer.js";
 import { temporaryCredentials } from "../identity/temporary.js";
+import { type LbController, lbController } from "../lb/controller.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
 import { ecsService } from "../services/ecs/index.js";
+import { elbv2Service } from "../services/elbv2/index.js";
 import { iamService } from "../services/iam/index.js";
 import { kmsService } from "../services/kms/index.js";
 import { logsService } from "../services/logs/index.js";
@@ -89,6 +91,8 @@ export interface Berth {
   readonly keyring: KeyringSource;
   /** Resolves task `secrets[].valueFrom` references to plaintext (for the agent path). */
   readonly secrets: SecretResolver;
+  /** The load balancer controller (HAProxy supervision); `destroy()` also stops HAProxy. */
+  readonly loadBalancers: LbController;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
   /** Every in-process agent. */
@@ -130,6 +134,13 @@ export function build(opts: BuildOptions): Berth {
       masterKeyFile: config.masterKeyFile,
       warn: (msg, fields) => log.warn(msg, fields),
     });
+  // Load balancers: HAProxy supervised by the controller, which also answers port questions.
+  const lb = lbController({
+    store: theStore,
+    clock,
+    log: log.child({ component: "load-balancers" }),
+    dataDir: config.dataDir,
+  });
   const services: ServiceDefinition[] = [
     ecsService({
       store: theStore,
@@ -143,10 +154,13 @@ export function build(opts: BuildOptions): Berth {
     ssmService({ store: theStore, keyring }),
     secretsManagerService({ store: theStore, keyring }),
     kmsService({ store: theStore, keyring }),
+    // Load balancers (ELBv2); HAProxy is the data plane (src/lb/).
+    elbv2Service({ store: theStore, ports: lb.ports }),
   ];
   const secrets = secretResolver({ store: theStore, keyring });
   const components: Component[] = [
     secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
+    lb,
   ];
   let url = "";
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
@@ -230,6 +244,7 @@ export function build(opts: BuildOptions): Berth {
     components,
     keyring,
     secrets,
+    loadBalancers: lb,
     agent: () => agentComponents[0]?.agent(),
     agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
     async listen() {
