@@ -13,6 +13,10 @@ import { agentApi, type LogSink } from "../agentapi/server.js";
 import { createAuthorizer } from "../authz/authorizer.js";
 import { callerPolicyCache } from "../authz/caller-policies.js";
 import type { Config } from "../config/config.js";
+import { targetHealthGate } from "../control/load-balancing/health-gate.js";
+import { serviceTargetRegistrar } from "../control/load-balancing/registrar.js";
+import { checkServiceLoadBalancers } from "../control/load-balancing/service-check.js";
+import { deregisterOnStop } from "../control/load-balancing/stop-hook.js";
 import { serviceScheduler } from "../control/scheduler/loop.js";
 import { taskJanitor } from "../control/task-janitor.js";
 import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
@@ -146,6 +150,7 @@ export function build(opts: BuildOptions): Berth {
       store: theStore,
       accountId: config.accountId,
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+      loadBalancing: { check: checkServiceLoadBalancers, beforeStop: deregisterOnStop },
     }),
     logsService({ store: theStore }),
     stsService({ store: theStore, sealer, compileTrust: (doc) => policies.compile(doc, "trust") }),
@@ -185,14 +190,33 @@ export function build(opts: BuildOptions): Berth {
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
     }),
   );
+  // Services behind load balancers: target health gates their tasks' health; stopping tasks drain.
+  const targetHealth = targetHealthGate({
+    store: theStore,
+    log: log.child({ component: "service-load-balancing" }),
+    onChange: () => void scheduler.kick(),
+  });
+  components.push({
+    name: "target-health-gate",
+    start: () => targetHealth.start(),
+    stop: async () => targetHealth.stop(),
+  });
+  const scheduler = serviceScheduler({
+    store: theStore,
+    clock,
+    log: log.child({ component: "service-scheduler" }),
+    accountId: config.accountId,
+    agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+    settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
+    healthGate: targetHealth.gate,
+    beforeStop: deregisterOnStop,
+  });
+  components.push(scheduler);
   components.push(
-    serviceScheduler({
+    serviceTargetRegistrar({
       store: theStore,
       clock,
-      log: log.child({ component: "service-scheduler" }),
-      accountId: config.accountId,
-      agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
-      settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
+      log: log.child({ component: "service-load-balancing" }),
     }),
   );
   // In-process agents: `agent` for one, `agents` for several on this host (each its own instance).

@@ -9,7 +9,7 @@ import type {
 import { type ParsedElbArn, parseElbArn, ruleArn } from "../../domain/elbv2/arns.js";
 import { invalid } from "../../domain/elbv2/validate.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
-import { getLb, getListener, getRule, getTg, listListeners, listRules } from "../../state/elbv2/access.js";
+import { getLb, getListener, getRule, getTg } from "../../state/elbv2/access.js";
 import type {
   ListenerRecord,
   LoadBalancerRecord,
@@ -132,33 +132,7 @@ export function defaultRuleArn(ctx: RequestContext, l: ListenerRecord, lbId: str
 
 export const lbIdOf = (l: ListenerRecord) => l.lbArn.slice(l.lbArn.lastIndexOf("/") + 1);
 
-/** Target group ARNs an action list forwards to. */
-export function forwardedGroups(actions: readonly Action[]): string[] {
-  return actions.flatMap((a) =>
-    a.Type === "forward" ? (a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn!) : [],
-  );
-}
-
-/** Which load balancers use each target group of a region (through listeners and rules). */
-export async function targetGroupUsage(tx: ReadTx, region: string): Promise<Map<string, Set<string>>> {
-  const usage = new Map<string, Set<string>>();
-  const add = (tg: string, lb: string) => {
-    const s = usage.get(tg) ?? new Set<string>();
-    s.add(lb);
-    usage.set(tg, s);
-  };
-  const listeners = await listListeners(tx, region);
-  const lbOf = new Map(listeners.map((l) => [l.value.arn, l.value.lbArn]));
-  for (const l of listeners) for (const tg of forwardedGroups(l.value.defaultActions)) add(tg, l.value.lbArn);
-  const lbNames = new Set(listeners.map((l) => l.value.lbName));
-  for (const name of lbNames) {
-    for (const r of await listRules(tx, region, name)) {
-      const lb = lbOf.get(r.value.listenerArn);
-      if (lb) for (const tg of forwardedGroups(r.value.actions)) add(tg, lb);
-    }
-  }
-  return usage;
-}
+export { forwardedGroups, targetGroupUsage } from "../../state/elbv2/usage.js";
 
 // --- Output shapes ----------------------------------------------------------------------------
 

@@ -66,3 +66,11 @@ export async function deleteTarget(tx: WriteTx, key: string): Promise<void> {
 export const getPortClaim = (tx: ReadTx, port: number) => tx.get<PortClaim>(ELB.port, portKey(port));
 
 export const getTaskTargets = (tx: ReadTx, key: string) => tx.get<TaskTargetsRecord>(ELB.taskTargets, key);
+
+/** A target group by ARN within a region (undefined when the ARN names none). */
+export async function getTgByArn(tx: ReadTx, region: string, arn: string) {
+  const m = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d{12}:targetgroup\/([^/]+)\/[0-9a-f]{16}$/.exec(arn);
+  if (!m) return undefined;
+  const rec = await getTg(tx, region, m[1]!);
+  return rec && rec.value.arn === arn ? rec : undefined;
+}
