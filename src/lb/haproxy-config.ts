@@ -89,13 +89,16 @@ export function serverOptions(b: Backend): string {
   return opts.join(" ");
 }
 
-/** A target that has not passed a health check yet gets no traffic (weight 0 until it does). */
-export const serverWeight = (s: Server) =>
-  s.health?.passedOnce && s.health.since >= s.target.registeredAt ? 1 : 0;
+/** The target has passed a health check since it was registered. */
+export const hasPassed = (s: Server) =>
+  s.health?.passedOnce === true && s.health.since >= s.target.registeredAt;
 
-/** The address:port and keywords of a server, as the config file and `add server` both take them. */
-export function serverLine(b: Backend, s: Server): string {
-  return `${s.target.address}:${s.target.port} ${serverOptions(b)} weight ${serverWeight(s)}`;
+/**
+ * The address:port and keywords of a server, as the config file and `add server` both take them.
+ * `add server` adds at weight 0, so that no request reaches a new server before it is held down.
+ */
+export function serverLine(b: Backend, s: Server, weight: 0 | 1 = 1): string {
+  return `${s.target.address}:${s.target.port} ${serverOptions(b)} weight ${weight}`;
 }
 
 function balance(b: Backend): string {
@@ -136,7 +139,9 @@ function renderBackend(b: Backend, out: string[]): void {
   }
   // The keywords every server of the backend carries; part of the structure, so a change reloads.
   out.push(`  # server-options ${serverOptions(b)}`);
-  for (const s of b.servers) out.push(`  server ${s.name} ${serverLine(b, s)}`);
+  // Only targets that have passed a check: HAProxy would start the others up, and would not check
+  // them for up to an interval. The Runtime API adds those after a reload, held down.
+  for (const s of b.servers) if (hasPassed(s)) out.push(`  server ${s.name} ${serverLine(b, s)}`);
   out.push("");
 }
 
@@ -357,6 +362,9 @@ export function renderConfig(plane: DataPlane, paths: ConfigPaths): RenderedConf
     "  timeout queue 10s",
     "  load-server-state-from-file global",
     "  retries 3",
+    // On a reload, idle keep-alive connections of the old worker close after their next response
+    // (with Connection: close) instead of at once, so clients never race a closing connection.
+    "  option idle-close-on-response",
     "",
   ];
   const bodies = new Map<string, string>();

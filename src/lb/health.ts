@@ -66,7 +66,7 @@ export function observe(opts: {
     if (OK.has(check) && health?.state !== "unhealthy")
       return { ...record({ state: "healthy", passedOnce: true }), promote: true };
     const due = target.registeredAt + hc.unhealthyThreshold * hc.intervalSeconds * 1000;
-    if (check !== "INI" && check !== "" && now >= due) {
+    if (check !== "INI" && check !== "" && !OK.has(check) && now >= due) {
       const f = failure(row, alb);
       return record({
         state: "unhealthy",

@@ -3,7 +3,7 @@
  * targets registered since the last reload are added, deregistered ones drained and then removed,
  * new targets held down until their first health check passes. Pure: state in, commands out.
  */
-import { serverLine } from "./haproxy-config.js";
+import { hasPassed, serverLine } from "./haproxy-config.js";
 import type { DataPlane } from "./model.js";
 
 /** A server as `show servers state` and `show stat` describe it. */
@@ -75,11 +75,11 @@ export function runtimePlan(
       if (draining && s.target.drainUntil! <= now) continue;
       wanted.add(s.name);
       const id = `${b.name}/${s.name}`;
-      const passed = s.health?.passedOnce === true && s.health.since >= s.target.registeredAt;
+      const passed = hasPassed(s);
       const cur = have.get(s.name);
       if (!cur) {
         // Added at weight 0, so that no request reaches it before it is held down.
-        cmds.push(`add server ${id} ${serverLine(b, { ...s, health: undefined })}`);
+        cmds.push(`add server ${id} ${serverLine(b, s, 0)}`);
         cmds.push(`enable health ${id}`);
         cmds.push(`set server ${id} state ${draining ? "drain" : "ready"}`);
         if (!passed) cmds.push(`set server ${id} health down`);

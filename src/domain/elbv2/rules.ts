@@ -51,6 +51,8 @@ export function normalizeActions(
     switch (type) {
       case "forward": {
         const f = forward(a);
+        if (lbType === "network" && f.ForwardConfig!.TargetGroups!.length > 1)
+          throw badAction("Network Load Balancer listeners forward to one target group");
         arns.push(...f.ForwardConfig!.TargetGroups!.map((t) => t.TargetGroupArn!));
         out.push(f);
         break;
@@ -195,7 +197,8 @@ function fixedResponse(a: Action): Action {
 const PATH_VALUE = /^[A-Za-z0-9_\-.$/~"'@:+&*?]+$/;
 const HOST_VALUE = /^[A-Za-z0-9\-.*?]+$/;
 const METHOD_VALUE = /^[A-Z_-]+$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** RFC 7230 token characters, without the quote (the name goes into HAProxy's configuration). */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&*+.^_`|~-]+$/;
 /** Header and query values: printable ASCII without spaces. */
 const PRINTABLE = /^[\x21-\x7e]+$/;
 const MAX_VALUES = 5;
