@@ -79,10 +79,10 @@ export function ruleHandlers(store: Store) {
 
   const modify: Handler<ModifyRuleInput, ModifyRuleOutput> = (input, ctx) => {
     noTransforms(input);
-    const conditions = input.Conditions !== undefined ? normalizeConditions(input.Conditions) : undefined;
     return store.write(async (tx) => {
       const found = await mustGetRule(tx, ctx, input.RuleArn!);
       if (found.kind === "default") throw defaultRule("modified; use ModifyListener to change its actions");
+      const conditions = input.Conditions !== undefined ? normalizeConditions(input.Conditions) : undefined;
       const lb = await mustGetLb(tx, ctx, found.listener.value.lbArn);
       let actions = found.rec.value.actions;
       if (input.Actions !== undefined) {
