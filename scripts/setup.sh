@@ -3,6 +3,7 @@
 #   scripts/setup.sh              everything `berth up` needs (npm dependencies, Docker engine, ...)
 #   scripts/setup.sh --npm-only   npm dependencies only
 #   scripts/setup.sh --test       also what the tests need (AWS CLI v2, ...)
+#   scripts/setup.sh --bench      also what the benchmarks need (wrk)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,6 +13,7 @@ for arg in "$@"; do
   case "$arg" in
     --npm-only) mode="npm" ;;
     --test) mode="test" ;;
+    --bench) mode="bench" ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -28,9 +30,13 @@ fi
 [[ "$mode" == "npm" ]] && exit 0
 
 # --- Debian packages -------------------------------------------------------------------------
-packages=(docker.io iptables ca-certificates curl)
+# haproxy: the load balancers' data plane.
+packages=(docker.io iptables ca-certificates curl haproxy)
 if [[ "$mode" == "test" ]]; then
   packages+=(awscli busybox-static)
+fi
+if [[ "$mode" == "bench" ]]; then
+  packages+=(wrk busybox-static)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -60,6 +66,6 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
 fi
 
 # --- Test images -----------------------------------------------------------------------------
-if [[ "$mode" == "test" ]]; then
+if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   "$root/test/images/build.sh"
 fi

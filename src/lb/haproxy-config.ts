@@ -73,6 +73,10 @@ export function serverOptions(b: Backend): string {
     `downinter ${DOWN_INTERVAL_MS}`,
     `rise ${hc.healthyThreshold}`,
     `fall ${hc.unhealthyThreshold}`,
+    // Servers added through the Runtime API do not inherit these defaults of configured ones, and
+    // without them HAProxy opens a new connection for every request instead of reusing idle ones.
+    "pool-max-conn -1",
+    "pool-purge-delay 5s",
   ];
   if (hc.port !== "traffic-port") opts.push(`port ${Number(hc.port)}`);
   if (b.protocol === "HTTPS") opts.push("ssl", "verify none");

@@ -237,7 +237,7 @@ describe("renderConfig", () => {
   it("holds back targets that have not passed a check, and reloads only for structure", () => {
     const p = plane();
     const b = p.backends[0]!;
-    assert.match(serverLine(b, b.servers[0]!), /check inter 30s downinter 200 rise 5 fall 2 weight 1$/);
+    assert.match(serverLine(b, b.servers[0]!), /check inter 30s downinter 200 rise 5 fall 2 pool-max-conn -1 pool-purge-delay 5s weight 1$/);
     const before = renderConfig(p, paths());
     // The target that has not passed a check is left to the Runtime API.
     assert.match(before.text, /server t_1001 /);
