@@ -13,7 +13,7 @@
  *
  * Both loops run under one mutex, so Runtime API commands never interleave with a reload.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
@@ -87,6 +87,14 @@ export function lbController(opts: LbControllerOptions): LbController {
 
   function writeBodies(cfg: RenderedConfig): void {
     for (const [path, body] of cfg.bodies) if (!existsSync(path)) writeFileSync(path, body, { mode: 0o600 });
+  }
+
+  /** Bodies HAProxy read when it loaded the configuration; the ones it no longer names can go. */
+  function removeOldBodies(cfg: RenderedConfig): void {
+    for (const f of readdirSync(paths.bodies)) {
+      const path = join(paths.bodies, f);
+      if (!cfg.bodies.has(path)) rmSync(path, { force: true });
+    }
   }
 
   async function expireDrained(p: DataPlane, now: number): Promise<boolean> {
@@ -190,6 +198,7 @@ export function lbController(opts: LbControllerOptions): LbController {
       }
     }
     applied = { structure: cfg.structure, text };
+    removeOldBodies(cfg);
     bound = new Set(cfg.ports);
     await applyRuntime(p, now);
     plane = p;
