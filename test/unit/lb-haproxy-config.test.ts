@@ -17,6 +17,8 @@ import type { Backend, DataPlane, Frontend, Server } from "../../src/lb/model.js
 
 const run = promisify(execFile);
 const TG = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef";
+/** Text HAProxy would expand inside double quotes; it must reach the body file untouched. */
+const ENV_REF = "$" + "{HOME}";
 const TG2 = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/api/fedcba9876543210";
 
 /** A JS RegExp for an HAProxy pattern (PCRE and JS agree on \xHH, (?:), anchors and classes). */
@@ -132,7 +134,7 @@ describe("renderConfig", () => {
                 FixedResponseConfig: {
                   StatusCode: "418",
                   ContentType: "text/plain",
-                  MessageBody: "it's 'quoted'\n%[path] ${HOME}",
+                  MessageBody: `it's 'quoted'\n%[path] ${ENV_REF}`,
                 },
               },
             ],
@@ -217,7 +219,7 @@ describe("renderConfig", () => {
     const cfg = renderConfig(plane(), paths());
     // The fixed-response body is a file; the header name and value are encoded.
     assert.ok(!cfg.text.includes("quoted"));
-    assert.ok([...cfg.bodies.values()].includes("it's 'quoted'\n%[path] ${HOME}"));
+    assert.ok([...cfg.bodies.values()].includes(`it's 'quoted'\n%[path] ${ENV_REF}`));
     assert.ok(!cfg.text.includes("a'b"));
     assert.match(cfg.text, /'req\.hdr\(X-Env\)' -m reg -i '\^a\\x27b\.\*\$'/);
     // A literal % in a redirect is doubled for HAProxy's log-format.
@@ -237,7 +239,10 @@ describe("renderConfig", () => {
   it("holds back targets that have not passed a check, and reloads only for structure", () => {
     const p = plane();
     const b = p.backends[0]!;
-    assert.match(serverLine(b, b.servers[0]!), /check inter 30s downinter 200 rise 5 fall 2 pool-max-conn -1 pool-purge-delay 5s weight 1$/);
+    assert.match(
+      serverLine(b, b.servers[0]!),
+      /check inter 30s downinter 200 rise 5 fall 2 pool-max-conn -1 pool-purge-delay 5s weight 1$/,
+    );
     const before = renderConfig(p, paths());
     // The target that has not passed a check is left to the Runtime API.
     assert.match(before.text, /server t_1001 /);

@@ -52,7 +52,7 @@ const typeOf = (seg: string | undefined): LbType | undefined =>
 /** Parse an ELBv2 ARN of this region and account; undefined for anything else. */
 export function parseElbArn(s: Scope, value: string): ParsedElbArn | undefined {
   const a = parseArn(value);
-  if (!a || a.service !== "elasticloadbalancing" || a.region !== s.region || a.accountId !== s.accountId)
+  if (a?.service !== "elasticloadbalancing" || a.region !== s.region || a.accountId !== s.accountId)
     return undefined;
   const p = a.resource.split("/");
   const ids = (from: number) => p.slice(from).every((x) => HEX16.test(x));

@@ -1,11 +1,5 @@
 /** Shared by ELBv2 handlers: lookups by ARN with ELBv2's not-found errors, usage maps, output shapes. */
-import type {
-  Action,
-  Listener,
-  LoadBalancer,
-  Rule,
-  TargetGroup,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { Listener, LoadBalancer, Rule, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { type ParsedElbArn, parseElbArn, ruleArn } from "../../domain/elbv2/arns.js";
 import { invalid } from "../../domain/elbv2/validate.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
