@@ -9,7 +9,8 @@
  *    request the load balancer serves from it, over repeated scale-outs.
  *
  * The machine is shared, so throughput moves from round to round; each round measures the three
- * targets back to back, and the comparison with bare HAProxy is the median of the rounds' ratios.
+ * targets back to back (in alternating order), and the comparison with bare HAProxy is the median
+ * of the rounds' ratios.
  *
  *   node dist/bench/load-balancer.js [--seconds 5] [--rounds 10] [--connections 32] [--scale-outs 10]
  */
@@ -228,7 +229,9 @@ async function main(): Promise<void> {
     for (const u of Object.values(urls)) await wrk(u.replace(/\/$/, "/warm")).catch(() => undefined);
     const results = new Map<string, WrkResult[]>();
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, url] of Object.entries(urls)) {
+      // Alternate the order, so that a trend in the machine's load favours no one.
+      const order = r % 2 === 0 ? Object.entries(urls) : Object.entries(urls).reverse();
+      for (const [name, url] of order) {
         const res = await wrk(url);
         results.set(name, [...(results.get(name) ?? []), res]);
       }

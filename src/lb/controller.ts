@@ -97,11 +97,12 @@ export function lbController(opts: LbControllerOptions): LbController {
     }
   }
 
-  async function expireDrained(p: DataPlane, now: number): Promise<boolean> {
-    const keys = p.backends.flatMap((b) =>
-      b.servers
-        .filter((s) => s.target.drainUntil !== undefined && s.target.drainUntil <= now)
-        .map((s) => s.key),
+  /** Delete targets whose deregistration delay has passed (in every target group, used or not). */
+  async function expireDrained(now: number): Promise<boolean> {
+    const keys = await opts.store.read(async (tx) =>
+      (await tx.scan<TargetRecord>(ELB.target))
+        .filter((t) => t.value.drainUntil !== undefined && t.value.drainUntil <= now)
+        .map((t) => t.key),
     );
     if (keys.length === 0) return false;
     await opts.store.write(async (tx) => {
@@ -160,7 +161,7 @@ export function lbController(opts: LbControllerOptions): LbController {
   async function sync(): Promise<void> {
     const now = opts.clock.now();
     let p = await opts.store.read((tx) => readDataPlane(tx));
-    if (await expireDrained(p, now)) p = await opts.store.read((tx) => readDataPlane(tx));
+    if (await expireDrained(now)) p = await opts.store.read((tx) => readDataPlane(tx));
     if (p.frontends.length === 0) {
       if (await haproxy.proc()) {
         await haproxy.stop();

@@ -133,8 +133,8 @@ function renderBackend(b: Backend, out: string[]): void {
     out.push(`  http-check expect rstatus ${quote(`^(?:${successCodes(hc.matcher ?? "200").join("|")})$`)}`);
   }
   if (b.lbType === "application") {
+    // A connection refused by one target is retried on another (HAProxy's default retries count).
     out.push("  option redispatch 1");
-    out.push("  retry-on conn-failure empty-response response-timeout");
     if (b.attributes["stickiness.enabled"] === "true") {
       const life = Number(b.attributes["stickiness.lb_cookie.duration_seconds"] ?? "86400");
       out.push(`  cookie AWSALB insert indirect nocache dynamic maxlife ${seconds(life)}`);
