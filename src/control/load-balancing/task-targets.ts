@@ -6,6 +6,7 @@
  *   host     target type instance: the container instance and the container's port
  *   awsvpc   target type ip: the task's address and the container port
  */
+import { isIPv4 } from "node:net";
 import type { LoadBalancer } from "@aws-sdk/client-ecs";
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import type { TaskRecord } from "../../state/ecs/tasks.js";
@@ -48,7 +49,7 @@ export function taskTargets(opts: {
     if (!container) return { ok: false, why: `the task has no container ${lb.containerName}` };
     if (mode === "awsvpc") {
       const ip = taskAddress(task);
-      if (!ip) return { ok: false, why: "the task has no address yet" };
+      if (!ip || !isIPv4(ip)) return { ok: false, why: "the task has no IPv4 address yet" };
       out.push({ tgArn: tg.arn, id: ip, port: lb.containerPort!, address: ip });
       continue;
     }
@@ -73,6 +74,8 @@ export function taskTargets(opts: {
         why: `container ${lb.containerName} has no binding for port ${lb.containerPort} yet`,
       };
     const bind = b.bindIP ?? "";
+    // The address goes into HAProxy's configuration: only an IPv4 literal is taken from a report.
+    if (bind !== "" && !isIPv4(bind)) return { ok: false, why: `binding address ${bind} is not IPv4` };
     out.push({
       tgArn: tg.arn,
       id: opts.instanceName,
