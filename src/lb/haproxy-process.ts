@@ -14,6 +14,9 @@ import { command, type ProcInfo, parseProc } from "./haproxy-socket.js";
 
 const run = promisify(execFile);
 
+/** HAProxy gets no environment of Berth's (which may hold credentials and master keys). */
+const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+
 export interface HaproxyPaths extends ConfigPaths {
   dir: string;
   config: string;
@@ -85,7 +88,7 @@ export class HaproxyProcess {
     const file = `${this.paths.config}.check`;
     writeFileSync(file, text, { mode: 0o600 });
     try {
-      await run(this.bin, ["-c", "-q", "-f", file]);
+      await run(this.bin, ["-c", "-q", "-f", file], { env: ENV });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`HAProxy refused the generated configuration: ${e.stderr?.trim() || e.message}`);
@@ -108,7 +111,7 @@ export class HaproxyProcess {
           "-p",
           this.paths.pidFile,
         ],
-        { detached: true, stdio: ["ignore", log, log] },
+        { detached: true, stdio: ["ignore", log, log], env: ENV, cwd: this.paths.dir },
       );
       const code = await new Promise<number | null>((resolve, reject) => {
         child.once("error", reject);
