@@ -342,7 +342,8 @@ export function lbController(opts: LbControllerOptions): LbController {
       async heldElsewhere(port: number) {
         // A port in HAProxy's configuration is Berth's own; the store's claims decide about it.
         if (bound.has(port)) return false;
-        return portHeld(port);
+        const p = enabled ? await haproxy.proc() : undefined;
+        return portHeld(port, p ? [p.masterPid, ...p.workers.map((w) => w.pid)] : []);
       },
     },
     async start() {
