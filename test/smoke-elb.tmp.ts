@@ -1,125 +1,51 @@
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-} from "@aws-sdk/client-ecs";
+import { execFileSync } from "node:child_process";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-  DescribeTargetHealthCommand,
-  ModifyTargetGroupAttributesCommand,
+  DeleteListenerCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { startBerth } from "./helpers/berth.js";
-import { freePort, load } from "./helpers/lb.js";
+import { eventually, startBerth } from "./helpers/berth.js";
+import { freePort } from "./helpers/lb.js";
 
-const b = await startBerth({ agent: { cleanupWaitMs: 0 } });
+const b = await startBerth();
 const elb = b.elbv2();
-const ecs = b.ecs();
-const t0 = Date.now();
-const log = (...a: unknown[]) => console.log(((Date.now() - t0) / 1000).toFixed(2), ...a);
-const cmd = [
-  "sh",
-  "-c",
-  'mkdir -p /www/$NAME && echo "$NAME $(hostname) $REVISION" > /www/$NAME/index.html && hostname > /www/index.html && echo ok > /www/health && exec httpd -f -p 8080 -h /www',
-];
-const reg = async (rev: string) =>
-  (
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: "web",
-        containerDefinitions: [
-          {
-            name: "web",
-            image: "berth-test/http",
-            memory: 32,
-            command: cmd,
-            portMappings: [{ containerPort: 8080 }],
-            environment: [
-              { name: "NAME", value: "web" },
-              { name: "REVISION", value: rev },
-            ],
-          },
-        ],
-      }),
-    )
-  ).taskDefinition!.taskDefinitionArn!;
 try {
-  await ecs.send(new CreateClusterCommand({ clusterName: "default" }));
-  const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: "web" }))).LoadBalancers![0]!;
-  const tg = (
-    await elb.send(
-      new CreateTargetGroupCommand({
-        Name: "web-tg",
-        Protocol: "HTTP",
-        Port: 80,
-        HealthCheckPath: "/health",
-        HealthCheckIntervalSeconds: 5,
-        HealthCheckTimeoutSeconds: 2,
-        HealthyThresholdCount: 2,
-        UnhealthyThresholdCount: 2,
-      }),
-    )
-  ).TargetGroups![0]!;
-  await elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: tg.TargetGroupArn,
-      Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: "2" }],
-    }),
-  );
+  const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: "web" }))).LoadBalancers![0]!
+    .LoadBalancerArn!;
   const port = await freePort();
-  await elb.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: lb.LoadBalancerArn,
-      Protocol: "HTTP",
-      Port: port,
-      DefaultActions: [{ Type: "forward", TargetGroupArn: tg.TargetGroupArn }],
-    }),
-  );
-  await ecs.send(
-    new CreateServiceCommand({
-      serviceName: "web",
-      taskDefinition: await reg("1"),
-      desiredCount: 4,
-      loadBalancers: [{ targetGroupArn: tg.TargetGroupArn, containerName: "web", containerPort: 8080 }],
-    }),
-  );
-  for (;;) {
-    const s = (await ecs.send(new DescribeServicesCommand({ services: ["web"] }))).services![0]!;
-    if (s.deployments![0]!.rolloutState === "COMPLETED" && s.deployments!.length === 1) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  log("steady");
-  let stop = false;
-  const running = load(`http://127.0.0.1:${port}/web/`, { until: () => stop, max: 200000, concurrency: 4 });
-  await ecs.send(new UpdateServiceCommand({ service: "web", taskDefinition: await reg("2") }));
-  for (let i = 0; i < 60; i++) {
-    const h = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
-    const s = (await ecs.send(new DescribeServicesCommand({ services: ["web"] }))).services![0]!;
-    log(
-      JSON.stringify(h.TargetHealthDescriptions!.map((d) => `${d.Target!.Port}=${d.TargetHealth!.State}`)),
-      s
-        .deployments!.map(
-          (d) => `${d.status}:${d.rolloutState}:r${d.runningCount}:p${d.pendingCount}:d${d.desiredCount}`,
-        )
-        .join(","),
+  const mk = () =>
+    elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb,
+        Protocol: "HTTP",
+        Port: port,
+        DefaultActions: [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "204" } }],
+      }),
     );
-    if (s.deployments!.length === 1 && s.deployments![0]!.rolloutState === "COMPLETED") break;
-    await new Promise((r) => setTimeout(r, 1000));
+  let l = (await mk()).Listeners![0]!.ListenerArn!;
+  for (let i = 0; i < 30; i++) {
+    await eventually(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })).status === 204,
+      { what: `serving ${i}` },
+    );
+    await elb.send(new DeleteListenerCommand({ ListenerArn: l }));
+    if (i % 3 === 1) await new Promise((r) => setTimeout(r, 30 * (i % 5)));
+    try {
+      l = (await mk()).Listeners![0]!.ListenerArn!;
+    } catch (err) {
+      console.log(i, String(err));
+      console.log(
+        execFileSync("ss", ["-tanp"], { encoding: "utf8" })
+          .split("\n")
+          .filter((x) => x.includes(`:${port}`))
+          .join("\n"),
+      );
+      console.log(execFileSync("pgrep", ["-a", "haproxy"], { encoding: "utf8" }));
+      break;
+    }
   }
-  stop = true;
-  const r = await running;
-  log(r.ok, r.failed, r.errors);
-  const s = (await ecs.send(new DescribeServicesCommand({ services: ["web"] }))).services![0]!;
-  console.log(
-    s
-      .events!.slice(0, 25)
-      .map((e) => e.message)
-      .reverse()
-      .join("\n"),
-  );
+  console.log("done");
 } finally {
   await b.close();
 }

@@ -163,7 +163,7 @@ export function lbController(opts: LbControllerOptions): LbController {
     let p = await opts.store.read((tx) => readDataPlane(tx));
     if (await expireDrained(now)) p = await opts.store.read((tx) => readDataPlane(tx));
     if (p.frontends.length === 0) {
-      if (await haproxy.proc()) {
+      if ((await haproxy.pids()).length > 0) {
         await haproxy.stop();
         log.info("HAProxy stopped: no listeners left");
       }
@@ -177,6 +177,9 @@ export function lbController(opts: LbControllerOptions): LbController {
     const text = `# structure ${cfg.structure}\n${cfg.text}`;
     writeBodies(cfg);
     const running = await haproxy.proc();
+    // A HAProxy whose master does not answer is never started twice: wait for it.
+    if (!running && (await haproxy.pids()).length > 0)
+      throw new Error("HAProxy is running but its master socket does not answer; trying again");
     if (!running) {
       await haproxy.check(text);
       haproxy.writeConfig(text);
@@ -342,8 +345,7 @@ export function lbController(opts: LbControllerOptions): LbController {
       async heldElsewhere(port: number) {
         // A port in HAProxy's configuration is Berth's own; the store's claims decide about it.
         if (bound.has(port)) return false;
-        const p = enabled ? await haproxy.proc() : undefined;
-        return portHeld(port, p ? [p.masterPid, ...p.workers.map((w) => w.pid)] : []);
+        return portHeld(port, async () => (enabled ? haproxy.pids() : []));
       },
     },
     async start() {

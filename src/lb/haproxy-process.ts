@@ -7,6 +7,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ConfigPaths } from "./haproxy-config.js";
@@ -54,6 +55,22 @@ export class HaproxyProcess {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Every process of this HAProxy (master, current and old workers), found by its command line:
+   * unlike the master socket, this answers during a reload too.
+   */
+  async pids(): Promise<number[]> {
+    const out: number[] = [];
+    for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cmd = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+      const args = cmd.split("\0");
+      if (args[0] === this.bin && args.includes("-f") && args[args.indexOf("-f") + 1] === this.paths.config)
+        out.push(Number(entry));
+    }
+    return out;
   }
 
   /** The worker's `show info` pid, when the stats socket answers. */
@@ -153,12 +170,15 @@ export class HaproxyProcess {
   /** Stop HAProxy (its master and workers) and wait until it has gone. */
   async stop(): Promise<void> {
     const p = await this.proc();
-    if (!p) return;
-    const pids = [p.masterPid, ...p.workers.map((w) => w.pid)];
-    try {
-      process.kill(p.masterPid, "SIGTERM");
-    } catch {
-      return;
+    const pids = p ? [p.masterPid, ...p.workers.map((w) => w.pid)] : await this.pids();
+    if (pids.length === 0) return;
+    // The master stops its workers; without a master that answers, each process is asked.
+    for (const pid of p ? [p.masterPid] : pids) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone already
+      }
     }
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && pids.some(alive)) await sleep(20);

@@ -83,7 +83,7 @@ describe("services behind load balancers (Docker, HAProxy)", () => {
       { timeoutMs: 30_000, intervalMs: 250, what: `${count} healthy targets` },
     );
   const get = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
     return { status: res.status, body: (await res.text()).trim() };
   };
   const register = async (family: string, env: Record<string, string>, extra: object = {}) =>

@@ -88,7 +88,8 @@ export async function load(
     while (!opts.until() && sent < max) {
       sent++;
       try {
-        const res = await fetch(url);
+        // A request that hangs fails after 10 s rather than stalling the test.
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         const body = await res.text();
         if (res.status === 200) {
           result.ok++;

@@ -665,7 +665,10 @@ describe("ELBv2 API", () => {
         }),
       );
       listener = again.Listeners![0]!.ListenerArn!;
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 204);
+      await eventually(
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })).status === 204,
+      );
     });
   });
 

@@ -55,7 +55,11 @@ describe("load balancer data plane (HAProxy)", () => {
       req.end();
     });
   const get = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: "manual", ...init });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(5000),
+      ...init,
+    });
     return { status: res.status, body: await res.text(), headers: res.headers };
   };
   const targetGroup = async (name: string, target: HttpTarget) => {

@@ -64,9 +64,13 @@ describe("load balancers across kill -9 of berth up", () => {
           DefaultActions: [{ Type: "forward", TargetGroupArn: tg }],
         }),
       );
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 200, {
-        what: "the listener serving",
-      });
+      await eventually(
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })).status === 200,
+        {
+          what: "the listener serving",
+        },
+      );
 
       let stop = false;
       const running = load(`http://127.0.0.1:${port}/`, { until: () => stop, max: 100_000 });
