@@ -183,6 +183,32 @@ describe("renderConfig", () => {
     backends: [
       backend({ servers: [server(1001, true), server(1002, false)] }),
       backend({ name: "tg_fedcba9876543210", tgArn: TG2, attributes: { "stickiness.enabled": "true" } }),
+      // HTTPS to the targets (not verified, as ALB does), slow start and the other algorithms.
+      backend({
+        name: "tg_00000000000000ff",
+        tgArn: "arn:https",
+        protocol: "HTTPS",
+        healthCheck: { ...backend().healthCheck, protocol: "HTTPS", port: "8443" },
+        attributes: {
+          "slow_start.duration_seconds": "30",
+          "load_balancing.algorithm.type": "least_outstanding_requests",
+        },
+        servers: [server(1003, true)],
+      }),
+      backend({
+        name: "tg_00000000000000fe",
+        tgArn: "arn:tcp",
+        protocol: "TCP",
+        lbType: "network",
+        healthCheck: {
+          ...backend().healthCheck,
+          protocol: "TCP",
+          path: undefined,
+          matcher: undefined,
+        } as Backend["healthCheck"],
+        attributes: { "stickiness.enabled": "true", "proxy_protocol_v2.enabled": "true" },
+        servers: [server(1004, true)],
+      }),
     ],
     provisioning: [],
   });
@@ -253,6 +279,20 @@ describe("renderConfig", () => {
     assert.notEqual(fewer.text, before.text);
     b.healthCheck = { ...b.healthCheck, path: "/ready" };
     assert.notEqual(renderConfig(p, paths()).structure, before.structure);
+  });
+
+  it("speaks TLS to HTTPS targets, and renders NLB backends in TCP mode", () => {
+    const text = renderConfig(plane(), paths()).text;
+    assert.match(
+      text,
+      /server t_1003 10\.0\.0\.1:1003 check inter 30s .* port 8443 ssl verify none check-ssl slowstart 30s/,
+    );
+    assert.match(text, /backend tg_00000000000000ff\n {2}mode http\n {2}balance leastconn/);
+    assert.match(
+      text,
+      /backend tg_00000000000000fe\n {2}mode tcp\n {2}balance source\n {2}hash-type consistent/,
+    );
+    assert.match(text, /server t_1004 .* send-proxy-v2 on-marked-down shutdown-sessions/);
   });
 
   it("checks health with ELB's user agent and the matcher's codes", () => {
