@@ -3,7 +3,7 @@
 #   scripts/setup.sh              everything `berth up` needs (npm dependencies, Docker engine, ...)
 #   scripts/setup.sh --npm-only   npm dependencies only
 #   scripts/setup.sh --test       also what the tests need (AWS CLI v2, skopeo, ...)
-#   scripts/setup.sh --bench      also what the benchmarks need (distribution: Debian docker-registry)
+#   scripts/setup.sh --bench      also what the benchmarks need (distribution: Debian docker-registry; wrk)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -36,12 +36,13 @@ fi
 [[ "$mode" == "npm" ]] && exit 0
 
 # --- Debian packages -------------------------------------------------------------------------
-packages=(docker.io iptables ca-certificates curl)
+# haproxy: the load balancers' data plane.
+packages=(docker.io iptables ca-certificates curl haproxy)
 if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   packages+=(awscli busybox-static skopeo)
 fi
 if [[ "$mode" == "bench" ]]; then
-  packages+=(docker-registry)
+  packages+=(docker-registry wrk)
 fi
 missing=()
 for p in "${packages[@]}"; do

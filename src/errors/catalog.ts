@@ -410,7 +410,68 @@ export const Errors = {
     "no lifecycle policy preview was started",
   ),
   InvalidTagParameter: def("InvalidTagParameterException", 400, "a resource tag key or value is invalid"),
+  // --- Elastic Load Balancing v2 (Query protocol; codes and statuses from the model's awsQueryError traits) ---
+  // Every ELBv2 error is a client fault with HTTP 400 except where noted.
+  LoadBalancerNotFound: elb("LoadBalancerNotFound", "a load balancer named by ARN or name does not exist"),
+  TargetGroupNotFound: elb("TargetGroupNotFound", "a target group named by ARN or name does not exist"),
+  ListenerNotFound: elb("ListenerNotFound", "a listener named by ARN does not exist"),
+  RuleNotFound: elb("RuleNotFound", "a listener rule named by ARN does not exist"),
+  DuplicateLoadBalancerName: elb(
+    "DuplicateLoadBalancerName",
+    "CreateLoadBalancer: the name is taken by a load balancer with other settings",
+  ),
+  DuplicateTargetGroupName: elb(
+    "DuplicateTargetGroupName",
+    "CreateTargetGroup: the name is taken by a target group with other settings",
+  ),
+  DuplicateListener: elb("DuplicateListener", "the load balancer already has a listener on that port"),
+  PriorityInUse: elb("PriorityInUse", "another rule of the listener has that priority"),
+  ElbResourceInUse: elb(
+    "ResourceInUse",
+    "a target group is still used by a listener or rule, or a load balancer by its listeners",
+  ),
+  InvalidConfigurationRequest: elb(
+    "InvalidConfigurationRequest",
+    "the request does not fit the load balancer's configuration (for example, a listener port in use on this machine)",
+  ),
+  IncompatibleProtocols: elb(
+    "IncompatibleProtocols",
+    "a listener and a target group, or a target group and its health check, use protocols that do not go together",
+  ),
+  InvalidLoadBalancerAction: elb("InvalidLoadBalancerAction", "a listener or rule action is not valid"),
+  InvalidTarget: elb(
+    "InvalidTarget",
+    "RegisterTargets/DeregisterTargets/DescribeTargetHealth name a target that cannot be used",
+  ),
+  TargetGroupAssociationLimit: elb(
+    "TargetGroupAssociationLimit",
+    "a target group would be used by a second load balancer",
+  ),
+  UnsupportedProtocol: elb(
+    "UnsupportedProtocol",
+    "the protocol is not one the load balancer type (or Berth's HAProxy data plane) supports",
+  ),
+  CertificateNotFound: elb(
+    "CertificateNotFound",
+    "an HTTPS or TLS listener names a certificate (Berth has no certificate store, so none exists)",
+  ),
+  OperationNotPermitted: elb(
+    "OperationNotPermitted",
+    "the operation is not allowed in the resource's state (deletion protection, the default rule)",
+  ),
+  DuplicateTagKeys: elb("DuplicateTagKeys", "a tag key appears twice in one request"),
+  ElbTooManyTags: elb("TooManyTags", "a resource would carry more than 50 tags"),
+  TooManyTargets: elb("TooManyTargets", "a target group would hold more than 1000 targets"),
+  TooManyRules: elb("TooManyRules", "a listener would have more than 100 rules"),
+  TooManyListeners: elb("TooManyListeners", "a load balancer would have more than 50 listeners"),
+  TooManyActions: elb("TooManyActions", "a rule or listener has more actions than allowed"),
+  TooManyTargetGroups: elb("TooManyTargetGroups", "a forward action names more than 5 target groups"),
 } as const satisfies Record<string, ErrorDef>;
+
+/** An ELBv2 error: the same code for JSON and Query (ELBv2 speaks Query only), HTTP 400, Sender. */
+function elb(code: string, when: string): ErrorDef {
+  return def(code, 400, when, { query: { code, status: 400 } });
+}
 
 export type ErrorName = keyof typeof Errors;
 

@@ -13,6 +13,10 @@ import { agentApi, type LogSink } from "../agentapi/server.js";
 import { createAuthorizer } from "../authz/authorizer.js";
 import { callerPolicyCache } from "../authz/caller-policies.js";
 import type { Config } from "../config/config.js";
+import { targetHealthGate } from "../control/load-balancing/health-gate.js";
+import { serviceTargetRegistrar } from "../control/load-balancing/registrar.js";
+import { checkServiceLoadBalancers } from "../control/load-balancing/service-check.js";
+import { deregisterOnStop } from "../control/load-balancing/stop-hook.js";
 import { serviceScheduler } from "../control/scheduler/loop.js";
 import { taskJanitor } from "../control/task-janitor.js";
 import { type KeyringSource, masterKeySource } from "../crypto/master-key.js";
@@ -23,9 +27,11 @@ import { rootArn } from "../identity/principal.js";
 import { aesGcmSealer, fileKey } from "../identity/sealer.js";
 import { taskCredentialIssuer } from "../identity/task-roles.js";
 import { temporaryCredentials } from "../identity/temporary.js";
+import { type LbController, lbController } from "../lb/controller.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { ecsService } from "../services/ecs/index.js";
+import { elbv2Service } from "../services/elbv2/index.js";
 import { iamService } from "../services/iam/index.js";
 import { kmsService } from "../services/kms/index.js";
 import { logsService } from "../services/logs/index.js";
@@ -91,6 +97,8 @@ export interface Berth {
   readonly components: readonly Component[];
   /** The master keyring sealing secrets at rest. */
   readonly keyring: KeyringSource;
+  /** The load balancer controller (HAProxy supervision); `destroy()` also stops HAProxy. */
+  readonly loadBalancers: LbController;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
   /** Every in-process agent. */
@@ -148,11 +156,19 @@ export function build(opts: BuildOptions): Berth {
     // The registry host docker uses: Berth's own address, known once it listens.
     registryHost: () => (url ? new URL(url).host : `${config.host}:${config.port}`),
   });
+  // Load balancers: HAProxy supervised by the controller, which also answers port questions.
+  const lb = lbController({
+    store: theStore,
+    clock,
+    log: log.child({ component: "load-balancers" }),
+    dataDir: config.dataDir,
+  });
   const services: ServiceDefinition[] = [
     ecsService({
       store: theStore,
       accountId: config.accountId,
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+      loadBalancing: { check: checkServiceLoadBalancers, beforeStop: deregisterOnStop },
     }),
     logsService({ store: theStore }),
     stsService({ store: theStore, sealer, compileTrust: (doc) => policies.compile(doc, "trust") }),
@@ -162,9 +178,12 @@ export function build(opts: BuildOptions): Berth {
     secretsManagerService({ store: theStore, keyring }),
     kmsService({ store: theStore, keyring }),
     ...registry.services,
+    // Load balancers (ELBv2); HAProxy is the data plane (src/lb/).
+    elbv2Service({ store: theStore, ports: lb.ports }),
   ];
   const components: Component[] = [
     secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
+    lb,
   ];
   const joinToken = opts.joinToken ?? randomBytes(24).toString("base64url");
   // Container output that agents ship for awslogs goes into CloudWatch Logs.
@@ -192,14 +211,33 @@ export function build(opts: BuildOptions): Berth {
       agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
     }),
   );
+  // Services behind load balancers: target health gates their tasks' health; stopping tasks drain.
+  const targetHealth = targetHealthGate({
+    store: theStore,
+    log: log.child({ component: "service-load-balancing" }),
+    onChange: () => void scheduler.kick(),
+  });
+  components.push({
+    name: "target-health-gate",
+    start: () => targetHealth.start(),
+    stop: async () => targetHealth.stop(),
+  });
+  const scheduler = serviceScheduler({
+    store: theStore,
+    clock,
+    log: log.child({ component: "service-scheduler" }),
+    accountId: config.accountId,
+    agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
+    settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
+    healthGate: targetHealth.gate,
+    beforeStop: deregisterOnStop,
+  });
+  components.push(scheduler);
   components.push(
-    serviceScheduler({
+    serviceTargetRegistrar({
       store: theStore,
       clock,
-      log: log.child({ component: "service-scheduler" }),
-      accountId: config.accountId,
-      agentTimeoutMs: opts.agentTimeoutMs ?? config.agentTimeoutMs,
-      settleMs: opts.serviceSettleMs ?? config.serviceSettleMs,
+      log: log.child({ component: "service-load-balancing" }),
     }),
   );
   // In-process agents: `agent` for one, `agents` for several on this host (each its own instance).
@@ -251,6 +289,7 @@ export function build(opts: BuildOptions): Berth {
     services,
     components,
     keyring,
+    loadBalancers: lb,
     agent: () => agentComponents[0]?.agent(),
     agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
     registry: registry.handle,

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -45,6 +46,7 @@ export interface TestBerth {
   secretsManager(opts?: ClientOptions): SecretsManagerClient;
   kms(opts?: ClientOptions): KMSClient;
   iam(opts?: ClientOptions): IAMClient;
+  elbv2(opts?: ClientOptions): ElasticLoadBalancingV2Client;
   close(): Promise<void>;
 }
 
@@ -120,9 +122,12 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     secretsManager: (o) => new SecretsManagerClient(clientOpts(o)),
     kms: (o) => new KMSClient(clientOpts(o)),
     iam: (o) => new IAMClient(clientOpts(o)),
+    elbv2: (o) => new ElasticLoadBalancingV2Client(clientOpts(o)),
     async close() {
-      // An agent leaves its tasks running on purpose; tests remove everything it made.
+      // An agent leaves its tasks running on purpose, and HAProxy keeps serving when Berth stops;
+      // tests remove everything they made.
       for (const a of berth.agents()) await a.destroy();
+      await berth.loadBalancers.destroy();
       await berth.close();
       await rm(dataDir, { recursive: true, force: true });
     },

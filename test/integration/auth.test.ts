@@ -81,7 +81,10 @@ describe("authentication", () => {
     t = await startBerth();
     // Change the last character to one it is not (a random secret ends in "X" one time in 64).
     const secret = t.credentials.secretAccessKey;
-    wrong = { ...t.credentials, secretAccessKey: `${secret.slice(0, -1)}${secret.endsWith("X") ? "Y" : "X"}` };
+    wrong = {
+      ...t.credentials,
+      secretAccessKey: `${secret.slice(0, -1)}${secret.endsWith("X") ? "Y" : "X"}`,
+    };
     unknown = { accessKeyId: "AKIAUNKNOWNEXAMPLE00", secretAccessKey: t.credentials.secretAccessKey };
   });
   after(async () => {

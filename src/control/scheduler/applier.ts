@@ -9,6 +9,7 @@ import type { Scope } from "../../domain/ecs/arns.js";
 import { remaining, shortfall, taskNeeds } from "../../domain/ecs/resources.js";
 import { newTask, requestStop } from "../../domain/ecs/task.js";
 import { holdsResources } from "../../domain/ecs/task-status.js";
+import { uuid } from "../../lib/ids.js";
 import { getCluster } from "../../state/ecs/clusters.js";
 import { getInstance } from "../../state/ecs/container-instances.js";
 import { K } from "../../state/ecs/kinds.js";
@@ -16,6 +17,7 @@ import type { ServiceDeploymentRecord, ServiceRecord } from "../../state/ecs/ser
 import { getTaskDefinitionByArn, type TaskDefinitionRecord } from "../../state/ecs/task-definitions.js";
 import { createTask, putTask, type TaskRecord, tasksOnInstance } from "../../state/ecs/tasks.js";
 import type { StoredRecord, WriteTx } from "../../state/store.js";
+import { MAX_EVENTS, msg } from "./events.js";
 import type { Plan, ServicePlan } from "./types.js";
 
 export interface ApplyResult {
@@ -23,10 +25,44 @@ export interface ApplyResult {
   dropped: number;
 }
 
+/** What stopping a task does to its load balancer targets, decided in the stopping transaction. */
+export interface StopDrain {
+  /** The task keeps running until then (epoch ms) while its targets drain. */
+  stopNotBefore?: number;
+  /** The targets deregistered, per target group. */
+  deregistered: { targetGroupArn: string; count: number }[];
+}
+
+/** Deregisters a stopping task's load balancer targets (ECS service load balancing). */
+export type StopHook = (tx: WriteTx, region: string, task: TaskRecord, now: number) => Promise<StopDrain>;
+
+/** The service events of deregistering the targets of stopping tasks, oldest first. */
+export function drainEvents(service: string, drains: readonly StopDrain[]): string[] {
+  const perGroup = new Map<string, number>();
+  let tasks = 0;
+  for (const d of drains) {
+    if (d.deregistered.length > 0) tasks++;
+    for (const g of d.deregistered)
+      perGroup.set(g.targetGroupArn, (perGroup.get(g.targetGroupArn) ?? 0) + g.count);
+  }
+  if (tasks === 0) return [];
+  return [
+    ...[...perGroup].map(([arn, n]) => msg.deregistered(service, n, arn)),
+    msg.draining(service, tasks),
+  ];
+}
+
+/** Put events (oldest first) in front of a service's events, newest first. */
+export function withEvents(svc: ServiceRecord, messages: readonly string[], now: number): ServiceRecord {
+  if (messages.length === 0) return svc;
+  const fresh = messages.map((message, i) => ({ id: uuid(), createdAt: now + i, message })).reverse();
+  return { ...svc, events: [...fresh, ...svc.events].slice(0, MAX_EVENTS) };
+}
+
 export async function applyPlan(
   tx: WriteTx,
   plan: Plan,
-  ctx: { accountId: string; now: number },
+  ctx: { accountId: string; now: number; beforeStop?: StopHook },
 ): Promise<ApplyResult> {
   const result: ApplyResult = { applied: 0, dropped: 0 };
   const work = plan.services.filter(
@@ -43,12 +79,22 @@ export async function applyPlan(
       result.dropped++;
       continue;
     }
+    const drains: StopDrain[] = [];
     for (const s of sp.stops) {
       const rec = await tx.get<TaskRecord>(K.task, s.key);
       if (!rec) continue;
       const next = requestStop(rec.value, "ServiceSchedulerInitiated", s.reason, ctx.now);
-      if (next) await putTask(tx, plan.region, next, rec.version);
+      if (!next) continue;
+      // Load balancer targets drain first; the agent stops the task once they have.
+      const drain = await ctx.beforeStop?.(tx, plan.region, rec.value, ctx.now);
+      if (drain) {
+        drains.push(drain);
+        if (drain.stopNotBefore !== undefined && drain.stopNotBefore > ctx.now)
+          next.stopNotBefore = drain.stopNotBefore;
+      }
+      await putTask(tx, plan.region, next, rec.version);
     }
+    if (sp.next) sp.next = withEvents(sp.next, drainEvents(sp.next.name, drains), ctx.now + 50);
     const service = sp.next ?? svc.value;
     const tds = new Map<string, StoredRecord<TaskDefinitionRecord> | undefined>();
     for (const l of sp.launches) {

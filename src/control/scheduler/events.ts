@@ -15,6 +15,15 @@ export const msg = {
     `(service ${service}) (deployment ${deployment}) deployment failed: tasks failed to start. Rolling back to deployment ${to}.`,
   healthFailed: (service: string, taskId: string) =>
     `(service ${service}) (task ${taskId}) failed container health checks.`,
+  registered: (service: string, count: number, targetGroupArn: string) =>
+    `(service ${service}) registered ${count} targets in (target-group ${targetGroupArn})`,
+  deregistered: (service: string, count: number, targetGroupArn: string) =>
+    `(service ${service}) deregistered ${count} targets in (target-group ${targetGroupArn})`,
+  draining: (service: string, tasks: number) =>
+    `(service ${service}) has begun draining connections on ${tasks} tasks.`,
+  /** `who` is `(instance i-...)` for instance targets, `(task ID)` for ip targets. */
+  targetUnhealthy: (service: string, who: string, port: number, targetGroupArn: string, reason: string) =>
+    `(service ${service}) ${who} (port ${port}) is unhealthy in (target-group ${targetGroupArn}) due to (reason ${reason}).`,
   throttled: (service: string) =>
     `(service ${service}) is unable to consistently start tasks successfully. ${MORE}`,
   launchFailed: (service: string, error: string) =>

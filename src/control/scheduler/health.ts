@@ -2,7 +2,7 @@
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import type { ServiceRecord } from "../../state/ecs/services.js";
 import type { TaskRecord } from "../../state/ecs/tasks.js";
-import type { Health } from "./types.js";
+import type { GateVerdict, Health } from "./types.js";
 
 export type TaskHealth = "starting" | "waiting" | "healthy" | "unhealthy";
 
@@ -19,7 +19,7 @@ export function taskHealth(
   t: TaskRecord,
   td: StoredTaskDefinition | undefined,
   now: number,
-  gate?: (s: ServiceRecord, t: TaskRecord) => Health,
+  gate?: (s: ServiceRecord, t: TaskRecord) => Health | GateVerdict,
 ): TaskHealth {
   if (t.task.lastStatus !== "RUNNING") return "starting";
   const grace = (service.healthCheckGracePeriodSeconds ?? 0) * 1000;
@@ -28,7 +28,8 @@ export function taskHealth(
     if (t.task.healthStatus === "UNHEALTHY") return inGrace ? "waiting" : "unhealthy";
     if (t.task.healthStatus !== "HEALTHY") return "waiting";
   }
-  const g = gate?.(service, t) ?? "healthy";
+  const v = gate?.(service, t) ?? "healthy";
+  const g = typeof v === "string" ? v : v.health;
   if (g === "unhealthy") return inGrace ? "waiting" : "unhealthy";
   if (g === "unknown") return "waiting";
   return "healthy";

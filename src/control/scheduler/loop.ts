@@ -12,9 +12,9 @@ import type { ServiceRecord } from "../../state/ecs/services.js";
 import type { TaskRecord } from "../../state/ecs/tasks.js";
 import type { Store } from "../../state/store.js";
 import { readClusterSnapshot, type SnapshotSource, snapshotSource } from "../cluster-snapshot.js";
-import { applyPlan } from "./applier.js";
+import { applyPlan, type StopHook } from "./applier.js";
 import { schedule } from "./schedule.js";
-import type { Health } from "./types.js";
+import type { GateVerdict, Health } from "./types.js";
 
 export interface SchedulerLoopOptions {
   store: Store;
@@ -25,7 +25,9 @@ export interface SchedulerLoopOptions {
   /** RUNNING tasks without health checks count as healthy after this long (ECS: 40 s). */
   settleMs: number;
   intervalMs?: number;
-  healthGate?: (service: ServiceRecord, task: TaskRecord) => Health;
+  healthGate?: (service: ServiceRecord, task: TaskRecord) => Health | GateVerdict;
+  /** Load balancer deregistration when a service task is asked to stop (see applier.ts). */
+  beforeStop?: StopHook;
 }
 
 /**
@@ -73,7 +75,13 @@ export function serviceScheduler(opts: SchedulerLoopOptions): Component & { kick
       !plan.services.some((s) => s.next || s.launches.length || s.stops.length || s.deploymentUpdates.length)
     )
       return;
-    const r = await opts.store.write((tx) => applyPlan(tx, plan, { accountId: opts.accountId, now }));
+    const r = await opts.store.write((tx) =>
+      applyPlan(tx, plan, {
+        accountId: opts.accountId,
+        now,
+        ...(opts.beforeStop ? { beforeStop: opts.beforeStop } : {}),
+      }),
+    );
     if (r.dropped > 0) dirty.add(id);
   }
 

@@ -17,8 +17,8 @@ import type { StoredRecord } from "../../state/store.js";
 import { placementNodes } from "../cluster-snapshot.js";
 import { failureThreshold, throttleDelayMs } from "./circuit-breaker.js";
 import { MAX_EVENTS, msg } from "./events.js";
-import { type TaskHealth, taskHealth } from "./health.js";
-import type { Launch, Plan, SchedulerInput, ServicePlan, Stop } from "./types.js";
+import { hasHealthChecks, type TaskHealth, taskHealth } from "./health.js";
+import type { GateVerdict, Launch, Plan, SchedulerInput, ServicePlan, Stop } from "./types.js";
 
 const SIX_HOURS = 6 * 60 * 60 * 1000;
 const isLive = (t: TaskRecord) => t.task.lastStatus !== "STOPPED";
@@ -100,8 +100,15 @@ class ServicePass {
     const td = this.td(t.task.taskDefinitionArn);
     return (
       (td?.containerDefinitions.some((c) => c.essential !== false && c.healthCheck !== undefined) ?? false) ||
-      this.input.healthGate !== undefined
+      // Behind a load balancer, the targets' health decides (ECS: no 40 s settling period).
+      (this.input.healthGate !== undefined && this.svc.value.loadBalancers.length > 0)
     );
+  }
+
+  /** Why the gate calls a task unhealthy (its stop reason and event), when the gate says so. */
+  private gateVerdict(t: TaskRecord): GateVerdict | undefined {
+    const v = this.input.healthGate?.(this.svc.value, t);
+    return v && typeof v !== "string" && v.health === "unhealthy" ? v : undefined;
   }
 
   private get name(): string {
@@ -218,8 +225,16 @@ class ServicePass {
   private stopUnhealthy(): void {
     for (const t of this.active()) {
       if (this.health.get(t.value.id) !== "unhealthy") continue;
-      this.event(msg.healthFailed(this.name, shortId(t.value)));
-      this.stop(t, "Task failed container health checks");
+      const td = this.td(t.value.task.taskDefinitionArn);
+      const containerChecks = t.value.task.healthStatus === "UNHEALTHY" && hasHealthChecks(td);
+      const gate = containerChecks ? undefined : this.gateVerdict(t.value);
+      if (gate?.reason) {
+        if (gate.event) this.event(gate.event);
+        this.stop(t, gate.reason);
+      } else {
+        this.event(msg.healthFailed(this.name, shortId(t.value)));
+        this.stop(t, "Task failed container health checks");
+      }
       this.next.scheduler.unhealthyReplacements++;
     }
   }
@@ -376,7 +391,8 @@ class ServicePass {
       if ((task.stoppedAt ?? 0) <= P.createdAt) continue;
       const byScheduler =
         task.stopCode === "ServiceSchedulerInitiated" &&
-        task.stoppedReason !== "Task failed container health checks";
+        task.stoppedReason !== "Task failed container health checks" &&
+        !task.stoppedReason?.startsWith("Task failed ELB health checks");
       if (byScheduler || task.stopCode === "UserInitiated") continue;
       counted.add(t.value.id);
       failures++;

@@ -5,6 +5,15 @@ import type { ClusterSnapshot } from "../cluster-snapshot.js";
 
 export type Health = "healthy" | "unhealthy" | "unknown";
 
+/** A health gate's verdict with its reason: how the task's stop and the service event word it. */
+export interface GateVerdict {
+  health: Health;
+  /** The stopped reason when the task is replaced, e.g. "Task failed ELB health checks in (target-group arn)". */
+  reason?: string;
+  /** The service event that says why. */
+  event?: string;
+}
+
 export interface SchedulerInput {
   /** The cluster as it is, services included. */
   snapshot: ClusterSnapshot;
@@ -18,7 +27,7 @@ export interface SchedulerInput {
    * A further health verdict on a RUNNING task beyond its container health checks (load balancer
    * target health); "unknown" holds a task back from counting as healthy.
    */
-  healthGate?: (service: ServiceRecord, task: TaskRecord) => Health;
+  healthGate?: (service: ServiceRecord, task: TaskRecord) => Health | GateVerdict;
   /** A RUNNING task without health checks counts as healthy this long after it started (ECS: 40 s). */
   settleMs: number;
 }

@@ -1,5 +1,6 @@
 /** Amazon ECS (awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113). */
 import * as sdk from "@aws-sdk/client-ecs";
+import type { StopHook } from "../../control/scheduler/applier.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { ServiceModel } from "../../protocol/model.js";
 import { getCluster } from "../../state/ecs/clusters.js";
@@ -12,7 +13,7 @@ import { attributeHandlers } from "./attributes.js";
 import { ecsAuthorization } from "./authz.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstanceHandlers } from "./container-instances.js";
-import { serviceHandlers, serviceTaggable } from "./services.js";
+import { type ServiceLoadBalancing, serviceHandlers, serviceTaggable } from "./services.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionHandlers, taskDefinitionTaggable } from "./task-definitions.js";
 import { taskHandlers } from "./tasks.js";
@@ -22,6 +23,8 @@ export interface EcsDeps {
   accountId: string;
   /** How long after its last call an agent counts as disconnected (default 60 s). */
   agentTimeoutMs?: number;
+  /** Services behind load balancers: checking their loadBalancers, draining stopping tasks. */
+  loadBalancing?: ServiceLoadBalancing & { beforeStop: StopHook };
 }
 
 let model: ServiceModel | undefined;
@@ -80,10 +83,13 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...taskDefinitionHandlers(store),
       ...tagHandlers(store, taggable),
       ...accountSettingHandlers(store),
-      ...taskHandlers(store, { agentTimeoutMs }),
+      ...taskHandlers(store, {
+        agentTimeoutMs,
+        ...(deps.loadBalancing ? { beforeStop: deps.loadBalancing.beforeStop } : {}),
+      }),
       ...containerInstanceHandlers(store, { agentTimeoutMs }),
       ...attributeHandlers(store),
-      ...serviceHandlers(store),
+      ...serviceHandlers(store, deps.loadBalancing ? { loadBalancing: deps.loadBalancing } : {}),
     },
     authorization: ecsAuthorization(store),
   };

@@ -17,6 +17,7 @@ import type {
   ListServicesByNamespaceResponse,
   ListServicesRequest,
   ListServicesResponse,
+  LoadBalancer,
   Service,
   ServiceDeployment,
   ServiceRevision,
@@ -107,8 +108,11 @@ async function definitionFor(
 }
 
 /** Fields Berth cannot honour yet; refused rather than ignored. */
-function refuseUnsupported(input: Partial<CreateServiceRequest & UpdateServiceRequest>): void {
-  if ((input.loadBalancers ?? []).length > 0)
+function refuseUnsupported(
+  input: Partial<CreateServiceRequest & UpdateServiceRequest>,
+  loadBalancing: boolean,
+): void {
+  if (!loadBalancing && (input.loadBalancers ?? []).length > 0)
     throw invalid("Berth does not support loadBalancers on services yet.");
   if ((input.serviceRegistries ?? []).length > 0)
     throw invalid("Berth does not support serviceRegistries (Cloud Map) yet.");
@@ -218,12 +222,28 @@ async function recordDeployment(
   );
 }
 
-export function serviceHandlers(store: Store) {
+/** How services reach their load balancers (ECS service load balancing, src/control/load-balancing/). */
+export interface ServiceLoadBalancing {
+  /** Check a service's loadBalancers against the store and the task definition; returns them normalised. */
+  check(
+    tx: ReadTx,
+    region: string,
+    lbs: readonly LoadBalancer[],
+    td: StoredTaskDefinition,
+  ): Promise<LoadBalancer[]>;
+}
+
+/** The role ECS uses for services behind load balancers when CreateService names none. */
+const serviceLinkedRole = (accountId: string) =>
+  `arn:aws:iam::${accountId}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`;
+
+export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoadBalancing } = {}) {
+  const lbs = opts.loadBalancing;
   const create: Handler<CreateServiceRequest, CreateServiceResponse> = (input, ctx) => {
     const name = input.serviceName!;
     if (!NAME.test(name))
       throw invalid("Service name must be 1-255 characters: letters, numbers, hyphens and underscores.");
-    refuseUnsupported(input);
+    refuseUnsupported(input, lbs !== undefined);
     const strategy = (input.schedulingStrategy ?? "REPLICA") as "REPLICA" | "DAEMON";
     if (strategy !== "REPLICA" && strategy !== "DAEMON")
       throw invalid("schedulingStrategy should be one of [REPLICA,DAEMON]");
@@ -263,6 +283,7 @@ export function serviceHandlers(store: Store) {
       const existing = await getService(tx, ctx.region, cluster.name, name);
       if (existing && existing.value.status !== "INACTIVE")
         throw invalid("Creation of service was not idempotent.");
+      const loadBalancers = lbs ? await lbs.check(tx, ctx.region, input.loadBalancers ?? [], td) : [];
       const arn = serviceArn(ctx, cluster.name, name);
       const deployment = newDeployment({
         scope: ctx,
@@ -286,7 +307,7 @@ export function serviceHandlers(store: Store) {
         deploymentConfiguration: config,
         placementConstraints: input.placementConstraints ?? [],
         placementStrategy: input.placementStrategy ?? [],
-        loadBalancers: [],
+        loadBalancers,
         serviceRegistries: [],
         ...(input.healthCheckGracePeriodSeconds !== undefined
           ? { healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds }
@@ -301,7 +322,9 @@ export function serviceHandlers(store: Store) {
                 ? input.role
                 : `arn:aws:iam::${ctx.accountId}:role/${input.role}`,
             }
-          : {}),
+          : loadBalancers.length > 0
+            ? { roleArn: serviceLinkedRole(ctx.accountId) }
+            : {}),
         events: [],
         deployments: [deployment],
         tags,
@@ -323,7 +346,7 @@ export function serviceHandlers(store: Store) {
   };
 
   const update: Handler<UpdateServiceRequest, UpdateServiceResponse> = (input, ctx) => {
-    refuseUnsupported(input);
+    refuseUnsupported(input, lbs !== undefined);
     checkGrace(input.healthCheckGracePeriodSeconds);
     const propagate = checkPropagate(input.propagateTags);
     if (
@@ -371,7 +394,19 @@ export function serviceHandlers(store: Store) {
       let td: StoredTaskDefinition | undefined;
       if (input.taskDefinition !== undefined) td = await definitionFor(tx, ctx, input.taskDefinition, true);
       const changesDefinition = td !== undefined && td.taskDefinitionArn !== next.taskDefinition;
-      if (changesDefinition || input.forceNewDeployment) {
+      // Load balancers are checked against the task definition the service will run.
+      let changesLoadBalancers = false;
+      if (
+        lbs &&
+        (input.loadBalancers !== undefined || (changesDefinition && next.loadBalancers.length > 0))
+      ) {
+        const runs = td ?? (await definitionFor(tx, ctx, next.taskDefinition, true));
+        const checked = await lbs.check(tx, ctx.region, input.loadBalancers ?? next.loadBalancers, runs);
+        changesLoadBalancers = JSON.stringify(checked) !== JSON.stringify(next.loadBalancers);
+        next.loadBalancers = checked;
+        if (checked.length > 0 && !next.roleArn) next.roleArn = serviceLinkedRole(ctx.accountId);
+      }
+      if (changesDefinition || changesLoadBalancers || input.forceNewDeployment) {
         const arn = td?.taskDefinitionArn ?? next.taskDefinition;
         const deployment = newDeployment({
           scope: ctx,

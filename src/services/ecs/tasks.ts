@@ -15,6 +15,7 @@ import type {
   TaskOverride,
 } from "@aws-sdk/client-ecs";
 import { placementNodes, readClusterSnapshot } from "../../control/cluster-snapshot.js";
+import { drainEvents, type StopHook, withEvents } from "../../control/scheduler/applier.js";
 import { parseArn } from "../../domain/arn.js";
 import { clusterName, type Scope } from "../../domain/ecs/arns.js";
 import { DEFAULT_RUN_TASK_STRATEGY, place } from "../../domain/ecs/placement-engine.js";
@@ -31,6 +32,7 @@ import { hexId, uuid } from "../../lib/ids.js";
 import { type ClusterRecord, getCluster } from "../../state/ecs/clusters.js";
 import { getInstance } from "../../state/ecs/container-instances.js";
 import { K } from "../../state/ecs/kinds.js";
+import { getService, putService } from "../../state/ecs/services.js";
 import {
   createTask,
   getTask,
@@ -204,6 +206,8 @@ function taskId(s: Scope, ref: string): { id: string; cluster?: string } | undef
 export interface TaskHandlerOptions {
   /** How long after its last call an agent counts as disconnected. */
   agentTimeoutMs: number;
+  /** Deregisters a stopping service task's load balancer targets (ECS service load balancing). */
+  beforeStop?: StopHook;
 }
 
 export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
@@ -329,7 +333,19 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
       if (!rec) throw invalid("The referenced task was not found.");
       const next = requestStop(rec.value, "UserInitiated", input.reason ?? "Task stopped by user", ctx.now);
       if (!next) return { task: renderTask(rec.value, false) };
+      // A service task's load balancer targets drain before it stops.
+      const drain = await opts.beforeStop?.(tx, ctx.region, rec.value, ctx.now);
+      if (drain?.stopNotBefore !== undefined && drain.stopNotBefore > ctx.now)
+        next.stopNotBefore = drain.stopNotBefore;
       await putTask(tx, ctx.region, next, rec.version);
+      const group = rec.value.task.group;
+      if (drain && drain.deregistered.length > 0 && group?.startsWith("service:")) {
+        const svc = await getService(tx, ctx.region, cluster.name, group.slice("service:".length));
+        if (svc) {
+          const events = drainEvents(svc.value.name, [drain]);
+          await putService(tx, ctx.region, withEvents(svc.value, events, ctx.now), svc.version);
+        }
+      }
       return { task: renderTask(next, false) };
     });
   };
