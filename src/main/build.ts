@@ -24,6 +24,7 @@ import { temporaryCredentials } from "../identity/temporary.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { type SecretResolver, secretResolver } from "../secrets/resolve.js";
+import { ec2Service } from "../services/ec2/index.js";
 import { ecsService } from "../services/ecs/index.js";
 import { iamService } from "../services/iam/index.js";
 import { kmsService } from "../services/kms/index.js";
@@ -143,6 +144,8 @@ export function build(opts: BuildOptions): Berth {
     ssmService({ store: theStore, keyring }),
     secretsManagerService({ store: theStore, keyring }),
     kmsService({ store: theStore, keyring }),
+    // VPCs, subnets, security groups and task network interfaces (awsvpc networking).
+    ec2Service({ store: theStore }),
   ];
   const secrets = secretResolver({ store: theStore, keyring });
   const components: Component[] = [
