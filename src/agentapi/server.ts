@@ -14,12 +14,16 @@ import type { PathRoute } from "../gateway/gateway.js";
 import type { Clock } from "../lib/clock.js";
 import { hexId } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
+import { EC2_KINDS } from "../state/ec2/kinds.js";
 import { type ClusterRecord, getCluster, putCluster } from "../state/ecs/clusters.js";
 import { type ContainerInstanceRecord, getInstance, putInstance } from "../state/ecs/container-instances.js";
+import { FARGATE_POOL } from "../state/ecs/fargate-hosts.js";
 import { K } from "../state/ecs/kinds.js";
 import { getTaskDefinitionByArn } from "../state/ecs/task-definitions.js";
-import { getTask, putTask, tasksOnInstance } from "../state/ecs/tasks.js";
+import { syncTaskNetwork } from "../state/ecs/task-network.js";
+import { getTask, putTask, tasksOnFargateHost, tasksOnInstance } from "../state/ecs/tasks.js";
 import type { Store, StoredRecord } from "../state/store.js";
+import { type Ec2View, networkSpec, readEc2View } from "./network-spec.js";
 import type {
   DesiredTask,
   LogBatch,
@@ -85,10 +89,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const generation = (key: string) => wipes + (generations.get(key) ?? 0);
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
+    const regionWide = (region: string) => {
+      for (const k of waiters.keys()) if (k.startsWith(`${region}/`)) touched.add(k);
+    };
     for (const c of changes) {
+      const parts = c.key.split("/");
       if (c.kind === K.task || c.kind === K.containerInstance || c.kind === K.taskOnInstance) {
-        const parts = c.key.split("/");
         touched.add(`${parts[0]}/${parts[1]}/`);
+        // Fargate hosts run tasks of every cluster of their region.
+        if (c.kind === K.task) touched.add(`${parts[0]}/${FARGATE_POOL}/`);
+      } else if (c.kind === K.taskOnFargateHost) {
+        touched.add(`${parts[0]}/${FARGATE_POOL}/`);
+      } else if (EC2_KINDS.has(c.kind)) {
+        // Security groups and their members decide every awsvpc task's rules in the region.
+        regionWide(parts[0]!);
       } else if (c.kind === "_wipe") {
         wipes++;
         for (const k of waiters.keys()) touched.add(k);
@@ -119,8 +133,10 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return { region: a.region, cluster: parts[1]!, id: parts[2]! };
   }
 
-  async function register(body: RegisterRequest): Promise<RegisterResponse> {
+  async function register(request: RegisterRequest): Promise<RegisterResponse> {
     const now = clock.now();
+    // Fargate hosts register into the reserved pool instead of a cluster.
+    const body = request.fargate ? { ...request, cluster: FARGATE_POOL } : request;
     if (!body.region || !body.cluster || !body.name)
       throw new HttpError(400, "region, cluster and name are required");
     const attrs = (extra: Attribute[]): Attribute[] => {
@@ -156,7 +172,9 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken))
         throw new HttpError(401, "wrong join token");
       let cluster = (await getCluster(tx, body.region, body.cluster))?.value;
-      if (cluster?.status !== "ACTIVE") {
+      if (body.cluster === FARGATE_POOL) {
+        cluster = undefined;
+      } else if (cluster?.status !== "ACTIVE") {
         if (body.cluster !== "default")
           throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
         // Like the ECS agent, joining the default cluster creates it.
@@ -194,8 +212,11 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         tags: [],
       };
       await putInstance(tx, body.region, rec, 0);
-      log.info("container instance registered", { instance: rec.arn, name: rec.name });
-      return response(body.region, rec, token, cluster.arn);
+      log.info(cluster ? "container instance registered" : "Fargate host registered", {
+        instance: rec.arn,
+        name: rec.name,
+      });
+      return response(body.region, rec, token, cluster?.arn ?? "");
     });
   }
 
@@ -219,10 +240,19 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return store.read(async (tx) => {
       const fresh = await getInstance(tx, region, inst.value.cluster, inst.value.id);
       const tasks: DesiredTask[] = [];
-      for (const t of await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id)) {
+      const recs =
+        inst.value.cluster === FARGATE_POOL
+          ? await tasksOnFargateHost(tx, region, inst.value.id)
+          : await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id);
+      let ec2: Ec2View | undefined;
+      const nets: string[] = [];
+      for (const t of recs) {
         const task = t.value.task;
         const td = await getTaskDefinitionByArn(tx, region, task.taskDefinitionArn);
         if (!td) continue;
+        if (t.value.network) ec2 ??= await readEc2View(tx, region);
+        const network = ec2 ? networkSpec(t.value, region, ec2) : undefined;
+        if (network) nets.push(`${task.taskArn}:${JSON.stringify([network.ingress, network.egress])}`);
         tasks.push({
           taskArn: task.taskArn,
           clusterArn: task.clusterArn,
@@ -238,11 +268,17 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
           createdAt: task.createdAt,
           ...(task.stopCode !== undefined ? { stopCode: task.stopCode } : {}),
           ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+          ...(network ? { network } : {}),
+          ...(task.ephemeralStorage?.sizeInGiB !== undefined
+            ? { ephemeralStorageGiB: task.ephemeralStorage.sizeInGiB }
+            : {}),
           version: t.version,
         });
       }
       const status = fresh?.value.status ?? "INACTIVE";
-      const digest = sha256(`${status}|${tasks.map((t) => `${t.taskArn}@${t.version}`).join(",")}`);
+      const digest = sha256(
+        `${status}|${tasks.map((t) => `${t.taskArn}@${t.version}`).join(",")}|${nets.join(",")}`,
+      );
       return { digest, instanceStatus: status, tasks };
     });
   }
@@ -301,12 +337,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     let accepted = 0;
     await store.write(async (tx) => {
       for (const r of body.tasks ?? []) {
-        const id = r.taskArn?.slice(r.taskArn.lastIndexOf("/") + 1);
+        const parts = (r.taskArn ?? "").split("/");
+        const id = parts[parts.length - 1];
         if (!id) continue;
-        const t = await getTask(tx, region, inst.value.cluster, id);
-        if (!t || t.value.instanceId !== inst.value.id) continue;
+        // A Fargate host runs tasks of every cluster: the task's own cluster is in its ARN.
+        const fargate = inst.value.cluster === FARGATE_POOL;
+        const cluster = fargate ? parts[parts.length - 2] : inst.value.cluster;
+        if (!cluster) continue;
+        const t = await getTask(tx, region, cluster, id);
+        if (!t || (fargate ? t.value.fargateHost : t.value.instanceId) !== inst.value.id) continue;
         const next = applyReport(t.value, r, now);
-        if (next) await putTask(tx, region, next, t.version);
+        if (next) {
+          await putTask(tx, region, next, t.version);
+          await syncTaskNetwork(tx, region, next);
+        }
         accepted++;
       }
       const cur = await getInstance(tx, region, inst.value.cluster, inst.value.id);

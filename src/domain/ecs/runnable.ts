@@ -20,7 +20,6 @@ const JSON_FILE_OPTIONS = new Set(["max-size", "max-file", "compress", "labels",
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {
-  if (td.networkMode === "awsvpc") return "networkMode awsvpc is not supported yet";
   if (td.proxyConfiguration) return "proxyConfiguration (App Mesh) is not supported";
   if ((td.inferenceAccelerators ?? []).length > 0) return "inferenceAccelerators are not supported";
   const os = td.runtimePlatform?.operatingSystemFamily;
@@ -60,6 +59,15 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
       if (o.mode !== undefined && o.mode !== "blocking" && o.mode !== "non-blocking") {
         return `${where}: log option mode must be blocking or non-blocking`;
       }
+    }
+    if (td.networkMode === "awsvpc") {
+      // The task's containers share one network namespace, its DNS is the VPC's.
+      if ((c.links ?? []).length > 0) return `${where}: links are not supported with networkMode awsvpc`;
+      if (c.hostname !== undefined) return `${where}: hostname is not supported with networkMode awsvpc`;
+      if ((c.extraHosts ?? []).length > 0)
+        return `${where}: extraHosts are not supported with networkMode awsvpc`;
+      if ((c.dnsServers ?? []).length > 0 || (c.dnsSearchDomains ?? []).length > 0)
+        return `${where}: dnsServers and dnsSearchDomains are not supported with networkMode awsvpc (the task uses the VPC's DNS)`;
     }
     const lp = c.linuxParameters;
     if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)
