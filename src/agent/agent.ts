@@ -6,17 +6,26 @@
  * agent process adopts them.
  */
 import type { Attribute } from "@aws-sdk/client-ecs";
-import type { DesiredTask, PollResponse, RegisterRequest, TaskReport } from "../agentapi/protocol.js";
+import type {
+  DesiredTask,
+  PollResponse,
+  RegisterRequest,
+  TaskNetworkSpec,
+  TaskReport,
+} from "../agentapi/protocol.js";
 import { DEFAULT_RESERVED_PORTS } from "../domain/ecs/resources.js";
 import { parseTaskCpu, parseTaskMemory } from "../domain/ecs/task-size.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { TaskCgroups } from "./cgroups.js";
+import { DnsServer } from "./endpoints/dns.js";
 import { MetadataServer } from "./endpoints/metadata.js";
 import { LABEL, taskIdOf } from "./engine/container-spec.js";
 import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
+import { ensurePauseImage, PAUSE_CONTAINER_NAME, pauseSpec } from "./network/pause.js";
+import type { Endpoint } from "./network/sg-rules.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
 import { AgentApiError, Session } from "./session.js";
 import { type AgentState, StateFile } from "./state-file.js";
@@ -33,6 +42,20 @@ export interface AgentNetwork {
   route(instanceId: string, port: number): Promise<void>;
   /** Remove the network and its route (instance gone for good). */
   teardown(instanceId: string): Promise<void>;
+  /** awsvpc task interfaces (network/task-interface.ts); absent where the host cannot make them. */
+  awsvpc?: AwsvpcInterfaces;
+}
+
+export interface AwsvpcInterfaces {
+  /** The host address the agent serves awsvpc tasks' metadata and DNS on (routers DNAT to it). */
+  readonly endpointAddress: string;
+  /** Make that address exist (once per host). */
+  prepare(): Promise<void>;
+  attach(spec: TaskNetworkSpec, pid: number, endpoint: Endpoint): Promise<void>;
+  update(spec: TaskNetworkSpec): Promise<void>;
+  detach(spec: TaskNetworkSpec): Promise<void>;
+  /** Remove VPC routers left without interfaces (after the agent removed its containers). */
+  collect(): Promise<void>;
 }
 
 export interface AgentOptions {
@@ -60,6 +83,8 @@ export interface AgentOptions {
   cleanupWaitMs?: number;
   /** Manage task-level cgroups (needs root); off for in-memory runtimes. */
   cgroups?: boolean;
+  /** Be Berth-managed Fargate capacity for the region instead of a container instance of `cluster`. */
+  fargate?: boolean;
 }
 
 interface Registration {
@@ -81,6 +106,7 @@ export class Agent {
   private events: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private metadata: MetadataServer | undefined;
+  private dns: DnsServer | undefined;
   private shipper: LogShipper | undefined;
   private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
   private readonly cgroups = new TaskCgroups();
@@ -111,10 +137,19 @@ export class Agent {
     const reg = this.reg!;
     this.bridge = await this.opts.network.prepare(reg.instanceId);
     this.metadata = new MetadataServer({ view: (arn) => this.runners.get(arn)?.view() }, this.opts.runtime);
-    const addresses = [...new Set([this.bridge.endpointAddress, "127.0.0.1"])];
+    const awsvpc = this.opts.network.awsvpc;
+    if (awsvpc) await awsvpc.prepare();
+    const addresses = [
+      ...new Set([this.bridge.endpointAddress, "127.0.0.1", ...(awsvpc ? [awsvpc.endpointAddress] : [])]),
+    ];
     const port = await this.metadata.listen(addresses, this.state.endpointPort ?? 0);
     await this.opts.network.route(reg.instanceId, port);
     this.state.endpointPort = port;
+    if (awsvpc) {
+      // The DNS server of awsvpc tasks' VPCs (their routers send DNS here), on the endpoint address.
+      this.dns = new DnsServer();
+      this.state.dnsPort = await this.dns.listen(awsvpc.endpointAddress, this.state.dnsPort ?? 0);
+    }
     this.state.logCursors ??= {};
     await this.stateFile.save(this.state);
     this.shipper = new LogShipper({
@@ -143,6 +178,7 @@ export class Agent {
     this.events?.close();
     await this.shipper?.close();
     await this.metadata?.close();
+    await this.dns?.close();
     await this.flushReports();
     await this.stateFile.save(this.state);
     // The poll in flight ends by itself (its timeout) or with the control plane.
@@ -158,6 +194,7 @@ export class Agent {
     const id = this.reg?.instanceId;
     if (!id) return;
     await this.removeContainersOf(id);
+    await this.opts.network.awsvpc?.collect();
     await this.opts.network.teardown(id);
   }
 
@@ -171,12 +208,16 @@ export class Agent {
     await this.polling?.catch(() => undefined);
     if (old) {
       await this.removeContainersOf(old);
+      await this.opts.network.awsvpc?.collect();
       await this.opts.network.teardown(old);
     }
     this.runners.clear();
     this.pendingReports.clear();
     this.digest = undefined;
-    this.state = { ...(this.state.endpointPort ? { endpointPort: this.state.endpointPort } : {}) };
+    this.state = {
+      ...(this.state.endpointPort ? { endpointPort: this.state.endpointPort } : {}),
+      ...(this.state.dnsPort ? { dnsPort: this.state.dnsPort } : {}),
+    };
     await this.stateFile.save(this.state);
     this.reg = undefined;
     await this.start();
@@ -200,6 +241,7 @@ export class Agent {
       "ecs.capability.docker-plugin.local",
       "ecs.capability.network.container-port-range",
       "ecs.capability.pid-ipc-namespace-sharing",
+      ...(this.opts.network.awsvpc ? ["ecs.capability.task-eni"] : []),
     ];
     const attributes: Attribute[] = [
       ...capabilities.map((name) => ({ name })),
@@ -213,6 +255,7 @@ export class Agent {
       region: this.opts.region,
       cluster: this.opts.cluster,
       name: this.opts.name,
+      ...(this.opts.fargate ? { fargate: true } : {}),
       resources: {
         cpu: this.opts.cpu ?? info.cpus * 1024,
         memoryMiB: this.opts.memoryMiB ?? Math.floor(info.memoryBytes / 2 ** 20),
@@ -343,7 +386,60 @@ export class Agent {
       },
       containerStarted: (task, def, id) => this.shipper?.follow(task, def, id),
       report: (r) => this.queueReport(r),
+      ...(this.opts.network.awsvpc
+        ? {
+            attachNetwork: (task: DesiredTask, cgroupParent: string | undefined) =>
+              this.attachNetwork(task, cgroupParent),
+            updateNetwork: async (task: DesiredTask) => {
+              if (task.network) await this.opts.network.awsvpc!.update(task.network);
+            },
+            detachNetwork: (task: DesiredTask) => this.detachNetwork(task),
+          }
+        : {}),
     };
+  }
+
+  private pauseImageReady: Promise<void> | undefined;
+
+  /** Start the task's pause container (or find it after a restart) and plug it into its VPC. */
+  private async attachNetwork(task: DesiredTask, cgroupParent: string | undefined): Promise<string> {
+    const net = task.network!;
+    const runtime = this.opts.runtime;
+    this.pauseImageReady ??= ensurePauseImage(runtime).catch((err) => {
+      this.pauseImageReady = undefined;
+      throw err;
+    });
+    await this.pauseImageReady;
+    const spec = pauseSpec(task, net, {
+      instanceId: this.reg!.instanceId,
+      clusterLabel: task.launchType === "FARGATE" ? task.clusterArn : this.reg!.clusterName,
+      cgroupParent,
+    });
+    const existing = (
+      await runtime.list({ [LABEL.taskArn]: task.taskArn, [LABEL.container]: PAUSE_CONTAINER_NAME })
+    )[0];
+    const id = existing?.id ?? (await runtime.create(spec));
+    await runtime.start(id);
+    const pid = (await runtime.inspect(id))?.pid;
+    if (!pid) throw new Error("the pause container is not running");
+    const endpoint: Endpoint = {
+      address: this.opts.network.awsvpc!.endpointAddress,
+      metadataPort: this.metadata!.port,
+      dnsPort: this.dns?.port ?? 0,
+    };
+    await this.opts.network.awsvpc!.attach(net, pid, endpoint);
+    return spec.name;
+  }
+
+  private async detachNetwork(task: DesiredTask): Promise<void> {
+    if (task.network) await this.opts.network.awsvpc!.detach(task.network);
+    for (const c of await this.opts.runtime.list({
+      [LABEL.taskArn]: task.taskArn,
+      [LABEL.container]: PAUSE_CONTAINER_NAME,
+    })) {
+      await this.opts.runtime.kill(c.id).catch(() => undefined);
+      await this.opts.runtime.remove(c.id).catch(() => undefined);
+    }
   }
 
   private async apply(res: PollResponse): Promise<void> {

@@ -86,11 +86,13 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
    */
   const generations = new Map<string, number>();
   let wipes = 0;
+  /** Every key a poll has waited on: region-wide changes (EC2) move all of a region's. */
+  const polled = new Set<string>();
   const generation = (key: string) => wipes + (generations.get(key) ?? 0);
   const unsubscribe = store.subscribe((changes) => {
     const touched = new Set<string>();
     const regionWide = (region: string) => {
-      for (const k of waiters.keys()) if (k.startsWith(`${region}/`)) touched.add(k);
+      for (const k of polled) if (k.startsWith(`${region}/`)) touched.add(k);
     };
     for (const c of changes) {
       const parts = c.key.split("/");
@@ -300,6 +302,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   ): Promise<PollResponse> {
     await touch(inst, region);
     const key = `${region}/${inst.value.cluster}/`;
+    polled.add(key);
     // A commit that lands after a read began but before the poll waits wakes nobody; the generation
     // taken before each read shows it, and the poll reads again instead of waiting.
     let seen = generation(key);

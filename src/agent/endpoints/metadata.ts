@@ -159,10 +159,30 @@ function containerMetadata(view: RunnerView, c: ViewContainer, version: 3 | 4): 
   const def: ContainerDefinition = c.def;
   const st = c.state;
   const mode = view.spec.taskDefinition.networkMode ?? "bridge";
-  const networks = Object.entries(st?.networks ?? {}).map(([name, n]) => ({
-    NetworkMode: mode === "bridge" ? "bridge" : name,
-    IPv4Addresses: n.ipAddress ? [n.ipAddress] : [],
-  }));
+  const net = view.spec.network;
+  const networks =
+    mode === "awsvpc" && net
+      ? [
+          {
+            NetworkMode: "awsvpc",
+            IPv4Addresses: [net.privateIp],
+            ...(version === 4
+              ? {
+                  AttachmentIndex: 0,
+                  MACAddress: net.macAddress,
+                  IPv4SubnetCIDRBlock: net.subnetCidr,
+                  DomainNameServers: [net.dnsServer],
+                  DomainNameSearchList: [net.dnsSearch],
+                  PrivateDNSName: net.privateDnsName,
+                  SubnetGatewayIpv4Address: `${net.gateway}/${net.subnetCidr.split("/")[1]}`,
+                }
+              : {}),
+          },
+        ]
+      : Object.entries(st?.networks ?? {}).map(([name, n]) => ({
+          NetworkMode: mode === "bridge" ? "bridge" : name,
+          IPv4Addresses: n.ipAddress ? [n.ipAddress] : [],
+        }));
   const out: Record<string, unknown> = {
     DockerId: c.observed.id ?? "",
     Name: def.name,
@@ -229,6 +249,7 @@ function taskMetadata(view: RunnerView, version: 3 | 4): Record<string, unknown>
   };
   if (version === 4) {
     out.LaunchType = view.spec.launchType;
+    if (view.spec.network) out.VPCID = view.spec.network.vpcId;
     if (view.spec.group?.startsWith("service:")) out.ServiceName = view.spec.group.slice("service:".length);
   }
   return out;

@@ -63,6 +63,8 @@ export interface SpecContext {
   names: ReadonlyMap<string, string>;
   /** The cgroup parent that carries the task-level limits, if any. */
   cgroupParent?: string;
+  /** awsvpc: the pause container whose network namespace the task's containers share. */
+  networkContainer?: string;
 }
 
 const MiB = 1024 * 1024;
@@ -108,7 +110,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   Object.assign(env, {
     ECS_CONTAINER_METADATA_URI: ctx.metadataV3,
     ECS_CONTAINER_METADATA_URI_V4: ctx.metadataV4,
-    AWS_EXECUTION_ENV: "AWS_ECS_EC2",
+    AWS_EXECUTION_ENV: task.launchType === "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2",
     AWS_REGION: env.AWS_REGION ?? ctx.region,
     AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? ctx.region,
   });
@@ -157,7 +159,12 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.hostname && mode === "bridge" ? { hostname: def.hostname } : {}),
     tty: def.pseudoTerminal ?? false,
     openStdin: def.interactive ?? false,
-    networkMode: mode === "bridge" ? ctx.bridgeNetwork : mode,
+    networkMode:
+      mode === "bridge"
+        ? ctx.bridgeNetwork
+        : mode === "awsvpc"
+          ? `container:${ctx.networkContainer ?? "none"}`
+          : mode,
     ...(def.links && mode === "bridge"
       ? {
           links: def.links.map((l) => {

@@ -29,6 +29,9 @@ import {
   taskHealth,
 } from "./decide.js";
 
+/** Preparing a task failed (its network): the message is the stopped reason, as ECS words it. */
+export class TaskSetupError extends Error {}
+
 export interface RunnerView {
   spec: DesiredTask;
   known: string;
@@ -62,6 +65,16 @@ export interface RunnerHost {
   /** Create the task's cgroup parent with its task-level limits; undefined when it has none. */
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
+  /**
+   * awsvpc tasks: start the task's pause container and plug it into the task's VPC; returns the
+   * pause container's name, whose network namespace the task's containers join. Absent on hosts
+   * that cannot (in-memory runtimes); idempotent.
+   */
+  attachNetwork?(task: DesiredTask, cgroupParent: string | undefined): Promise<string>;
+  /** The task's security group rules changed. */
+  updateNetwork?(task: DesiredTask): Promise<void>;
+  /** Unplug the task and remove its pause container; idempotent. */
+  detachNetwork?(task: DesiredTask): Promise<void>;
   /** A container has started: ship its output if it logs to awslogs. */
   containerStarted(task: DesiredTask, def: ContainerDefinition, id: string): void;
   /** The task's status changed. */
@@ -113,6 +126,9 @@ export class TaskRunner {
    */
   private prepared: Promise<void> | undefined;
   private cgroupParent: string | undefined;
+  /** awsvpc: the pause container holding the task's network namespace. */
+  private networkContainer: string | undefined;
+  private networkDetached = false;
 
   constructor(
     spec: DesiredTask,
@@ -157,6 +173,14 @@ export class TaskRunner {
   }
 
   update(spec: DesiredTask): void {
+    const rules = (t: DesiredTask) => JSON.stringify([t.network?.ingress, t.network?.egress]);
+    if (spec.network && rules(spec) !== rules(this.spec) && !this.networkDetached) {
+      this.host
+        .updateNetwork?.(spec)
+        .catch((err) =>
+          this.host.log.warn("security group update failed", { task: spec.taskArn, error: String(err) }),
+        );
+    }
     this.spec = spec;
     if (spec.desiredStatus === "STOPPED") this.observed.desiredStatus = "STOPPED";
     this.kick();
@@ -278,6 +302,19 @@ export class TaskRunner {
           this.prepared ??= (async () => {
             await this.prepareVolumes();
             this.cgroupParent = await this.host.taskCgroup(this.spec);
+            if (this.spec.taskDefinition.networkMode === "awsvpc") {
+              if (!this.host.attachNetwork || !this.spec.network)
+                throw new TaskSetupError(
+                  "ResourceInitializationError: this agent cannot attach awsvpc network interfaces",
+                );
+              try {
+                this.networkContainer = await this.host.attachNetwork(this.spec, this.cgroupParent);
+              } catch (err) {
+                throw new TaskSetupError(
+                  `ResourceInitializationError: failed to configure ENI: ${err instanceof Error ? err.message : String(err)}`,
+                );
+              }
+            }
           })();
           await this.prepared;
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
@@ -295,10 +332,14 @@ export class TaskRunner {
             metadataToken: urls.token,
             names: this.names(),
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
+            ...(this.networkContainer ? { networkContainer: this.networkContainer } : {}),
           };
           c.id = await runtime.create(containerSpec(def, ctx));
         } catch (err) {
-          c.error = `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
+          c.error =
+            err instanceof TaskSetupError
+              ? err.message
+              : `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
         return;
       }
@@ -333,6 +374,7 @@ export class TaskRunner {
         this.host.log.info("stopping task", { task: this.spec.taskArn, code: a.code, reason: a.reason });
         return;
       case "cleanup":
+        await this.detachNetwork();
         await this.host
           .removeTaskCgroup(this.spec)
           .catch((err) => this.host.log.warn("cgroup cleanup failed", { error: String(err) }));
@@ -403,8 +445,20 @@ export class TaskRunner {
     }
   }
 
+  private async detachNetwork(): Promise<void> {
+    if (this.networkDetached || this.spec.taskDefinition.networkMode !== "awsvpc" || !this.spec.network)
+      return;
+    this.networkDetached = true;
+    await this.host
+      .detachNetwork?.(this.spec)
+      .catch((err) =>
+        this.host.log.warn("network detach failed", { task: this.spec.taskArn, error: String(err) }),
+      );
+  }
+
   /** Remove the task's containers and task-scoped volumes (after it stopped and its wait elapsed). */
   async removeAll(): Promise<void> {
+    await this.detachNetwork();
     for (const c of this.observed.containers) {
       if (!c.id) continue;
       await this.host.runtime.remove(c.id);

@@ -7,7 +7,7 @@ import type {
   DescribeVpcsResult,
   Vpc,
 } from "@aws-sdk/client-ec2";
-import { parseCidr } from "../../domain/ec2/cidr.js";
+import { overlaps, parseCidr } from "../../domain/ec2/cidr.js";
 import { checkFilters, type FilterFields, matchesFilters } from "../../domain/ec2/filters.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { K } from "../../state/ec2/kinds.js";
@@ -23,6 +23,9 @@ import { createVpc } from "../../state/ec2/vpcs.js";
 import type { Store } from "../../state/store.js";
 import type { Handler } from "../service.js";
 import { checkId, dryRun, invalidValue, oneOf, pageOf, paginate, tagsFor, vpcOrThrow } from "./common.js";
+
+/** Ranges a VPC may not use: this host, link-local (metadata, DNS, Berth's routers), multicast and beyond. */
+const RESERVED = ["0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/3"].map((c) => parseCidr(c)!);
 
 /** VPCs per region, as AWS's default quota. */
 export const VPC_LIMIT = 5;
@@ -73,7 +76,7 @@ export function vpcHandlers(store: Store) {
       throw invalidValue(
         `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
       );
-    if (cidr.prefix < 16 || cidr.prefix > 28)
+    if (cidr.prefix < 16 || cidr.prefix > 28 || RESERVED.some((r) => overlaps(r, cidr)))
       throw new AwsError(Errors.InvalidVpcRange, `The CIDR '${input.CidrBlock}' is invalid.`);
     oneOf("instanceTenancy", input.InstanceTenancy, ["default", "dedicated"]);
     const tags = tagsFor(input.TagSpecifications, "vpc");
