@@ -69,7 +69,7 @@ export function answer(query: Buffer, q: Question, ip: string | undefined): Buff
   rr.writeUInt16BE(1, 4); // IN
   rr.writeUInt32BE(60, 6);
   rr.writeUInt16BE(4, 10);
-  ip.split(".").forEach((p, k) => rr.writeUInt8(Number(p), 12 + k));
+  for (const [k, p] of ip.split(".").entries()) rr.writeUInt8(Number(p), 12 + k);
   return Buffer.concat([header, question, rr]);
 }
 
