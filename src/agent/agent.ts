@@ -174,6 +174,7 @@ export class Agent {
   /** Stop the agent process's work. Containers keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.session.cancelPolls();
     if (this.timer) clearInterval(this.timer);
     this.events?.close();
     await this.shipper?.close();
@@ -181,7 +182,6 @@ export class Agent {
     await this.dns?.close();
     await this.flushReports();
     await this.stateFile.save(this.state);
-    // The poll in flight ends by itself (its timeout) or with the control plane.
   }
 
   /**

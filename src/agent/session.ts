@@ -21,6 +21,8 @@ export class AgentApiError extends Error {
 
 export class Session {
   private credentials: { containerInstanceArn: string; instanceToken: string } | undefined;
+  /** Aborts the long-polls under way (an agent that stops does not wait for its poll to end). */
+  private polls = new AbortController();
 
   constructor(private readonly baseUrl: string) {}
 
@@ -28,7 +30,13 @@ export class Session {
     this.credentials = c;
   }
 
-  private async call<T>(op: string, body: unknown, timeoutMs: number): Promise<T> {
+  /** End the polls under way now (they reject); later polls work as before. */
+  cancelPolls(): void {
+    this.polls.abort();
+    this.polls = new AbortController();
+  }
+
+  private async call<T>(op: string, body: unknown, timeoutMs: number, cancel?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.credentials) {
       headers.authorization = `Bearer ${this.credentials.instanceToken}`;
@@ -38,7 +46,9 @@ export class Session {
       method: "POST",
       headers,
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: cancel
+        ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel])
+        : AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) {
@@ -58,7 +68,7 @@ export class Session {
   }
 
   poll(req: PollRequest): Promise<PollResponse> {
-    return this.call("poll", req, (req.waitMs ?? 20_000) + 15_000);
+    return this.call("poll", req, (req.waitMs ?? 20_000) + 15_000, this.polls.signal);
   }
 
   report(req: ReportRequest): Promise<{ accepted: number }> {

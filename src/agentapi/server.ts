@@ -321,6 +321,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
             resolve();
           };
           const timer = setTimeout(done, deadline - Date.now());
+          // A waiting poll must not keep a closing process alive.
+          timer.unref();
           set.add(done);
         });
       }
