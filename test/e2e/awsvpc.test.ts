@@ -144,10 +144,10 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     return Date.now() - start;
   }
 
-  /** `from` cannot open `ip:port`, asked several times over ~1 s. */
+  /** `from` cannot open `ip:port`, asked twice. */
   async function neverReaches(from: Task, ip: string, port: number): Promise<void> {
     const pid = await pausePid(from.taskArn!);
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 2; i++)
       assert.equal(
         await fetchFrom(pid, `http://${ip}:${port}/health`, 0.3),
         undefined,
@@ -160,11 +160,13 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     const clientSg = await group("client");
     const otherSg = await group("other");
     // B serves on 8080 and 9090 (two containers sharing the task's namespace); A and C are clients.
-    const B = await fargateTask([web(8080), web(9090)], subnetA, [serverSg]);
-    const A = await fargateTask([idle], subnetA, [clientSg]);
-    const C = await fargateTask([idle], subnetA, [otherSg]);
+    const [B, A, C] = await Promise.all([
+      fargateTask([web(8080), web(9090)], subnetA, [serverSg]),
+      fargateTask([idle], subnetA, [clientSg]),
+      fargateTask([idle], subnetA, [otherSg]),
+    ]);
     const ipB = privateIp(B);
-    assert.match(ipB, /^172\.31\.0\.\d+$/);
+    assert.match(ipB, /^172\.31\.0\.([4-9]|\d\d+)$/);
     assert.equal(detail(B, "privateDnsName"), `ip-${ipB.replace(/\./g, "-")}.ec2.internal`);
     assert.match(detail(B, "macAddress")!, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
     assert.equal(B.availabilityZone, "us-east-1a");

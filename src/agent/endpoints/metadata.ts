@@ -86,22 +86,23 @@ export class MetadataServer {
         s.once("error", reject);
         s.listen(port, address, () => resolve(s));
       });
-    let port = preferredPort;
-    for (const [i, address] of addresses.entries()) {
+    // One port on every address: the preferred one when free everywhere, else the first port the
+    // first address gets that the others have free too.
+    for (let attempt = 0; ; attempt++) {
+      let port = attempt === 0 ? preferredPort : 0;
       try {
-        const s = await tryListen(address, port);
-        this.servers.push(s);
-        port = (s.address() as AddressInfo).port;
-      } catch (err) {
-        if (i === 0 && port !== 0) {
-          const s = await tryListen(address, 0);
+        for (const address of addresses) {
+          const s = await tryListen(address, port);
           this.servers.push(s);
           port = (s.address() as AddressInfo).port;
-        } else throw err;
+        }
+        this.port = port;
+        return port;
+      } catch (err) {
+        await this.close();
+        if (attempt >= 10 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
       }
     }
-    this.port = port;
-    return port;
   }
 
   async close(): Promise<void> {
