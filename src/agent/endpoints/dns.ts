@@ -168,7 +168,9 @@ export class DnsServer {
   }
 }
 
+/** Ask an upstream resolver (`address` or `address:port`). */
 function forward(query: Buffer, upstream: string): Promise<Buffer> {
+  const [address, port = "53"] = upstream.split(":");
   return new Promise((resolve, reject) => {
     const sock = createSocket("udp4");
     const timer = setTimeout(() => {
@@ -186,6 +188,6 @@ function forward(query: Buffer, upstream: string): Promise<Buffer> {
       sock.close();
       reject(err);
     });
-    sock.send(query, 53, upstream);
+    sock.send(query, Number(port), address);
   });
 }
