@@ -401,8 +401,14 @@ export class Agent {
 
   private pauseImageReady: Promise<void> | undefined;
 
-  /** Start the task's pause container (or find it after a restart) and plug it into its VPC. */
-  private async attachNetwork(task: DesiredTask, cgroupParent: string | undefined): Promise<string> {
+  /**
+   * Start the task's pause container (or find it after a restart); its interface is set up while the
+   * task's containers are created (`ready`).
+   */
+  private async attachNetwork(
+    task: DesiredTask,
+    cgroupParent: string | undefined,
+  ): Promise<{ container: string; ready: Promise<void> }> {
     const net = task.network!;
     const runtime = this.opts.runtime;
     this.pauseImageReady ??= ensurePauseImage(runtime).catch((err) => {
@@ -427,8 +433,7 @@ export class Agent {
       metadataPort: this.metadata!.port,
       dnsPort: this.dns?.port ?? 0,
     };
-    await this.opts.network.awsvpc!.attach(net, pid, endpoint);
-    return spec.name;
+    return { container: spec.name, ready: this.opts.network.awsvpc!.attach(net, pid, endpoint) };
   }
 
   private async detachNetwork(task: DesiredTask): Promise<void> {

@@ -71,7 +71,7 @@ function task(over: Partial<DesiredTask> = {}): DesiredTask {
   };
 }
 
-function harness(attach?: (t: DesiredTask) => Promise<string>) {
+function harness(attach?: RunnerHost["attachNetwork"]) {
   const clock = new ManualClock();
   const runtime = new MemoryRuntime(clock);
   runtime.addLocalImage("fake/app:1");
@@ -109,8 +109,13 @@ function harness(attach?: (t: DesiredTask) => Promise<string>) {
     attachNetwork:
       attach ??
       (async (_t, cgroup) => {
-        calls.push(`attach ${cgroup}`);
-        return "ecs-web-1-internalecspause-x";
+        calls.push(`pause ${cgroup}`);
+        return {
+          container: "ecs-web-1-internalecspause-x",
+          ready: Promise.resolve().then(() => {
+            calls.push("attached");
+          }),
+        };
       }),
     updateNetwork: async (t) => {
       calls.push(`update ${t.network!.ingress.length}`);
@@ -129,12 +134,17 @@ function harness(attach?: (t: DesiredTask) => Promise<string>) {
 }
 
 describe("TaskRunner with awsvpc tasks", () => {
-  it("attaches the network once, before the first create; containers join the pause container", async () => {
+  it("starts the pause container before the first create and attaches before containers start", async () => {
     const h = harness();
     const runner = new TaskRunner(task(), [], h.host);
     void runner.kick();
     await h.until("RUNNING");
-    assert.deepEqual(h.calls.slice(0, 3), ["attach /berth/task", "create a", "create b"]);
+    assert.equal(h.calls[0], "pause /berth/task");
+    assert.deepEqual(
+      h.calls.filter((c) => c.startsWith("create")),
+      ["create a", "create b"],
+    );
+    assert.ok(h.calls.includes("attached"));
     assert.ok(h.specs.every((s) => s.networkMode === "container:ecs-web-1-internalecspause-x"));
     assert.ok(h.specs.every((s) => s.env.AWS_EXECUTION_ENV === "AWS_ECS_FARGATE"));
     assert.ok(h.specs.every((s) => s.ports.length === 0 && s.hostname === undefined));
@@ -163,9 +173,10 @@ describe("TaskRunner with awsvpc tasks", () => {
   });
 
   it("fails the task with ECS's reason when its interface cannot be attached", async () => {
-    const h = harness(async () => {
-      throw new Error("no route to the VPC");
-    });
+    const h = harness(async () => ({
+      container: "ecs-web-1-internalecspause-x",
+      ready: Promise.reject(new Error("no route to the VPC")),
+    }));
     void new TaskRunner(task(), [], h.host).kick();
     const stopped = await h.until("STOPPED");
     assert.equal(stopped.stopCode, "TaskFailedToStart");

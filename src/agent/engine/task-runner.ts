@@ -66,11 +66,15 @@ export interface RunnerHost {
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
   /**
-   * awsvpc tasks: start the task's pause container and plug it into the task's VPC; returns the
-   * pause container's name, whose network namespace the task's containers join. Absent on hosts
-   * that cannot (in-memory runtimes); idempotent.
+   * awsvpc tasks: start the task's pause container and plug it into the task's VPC. Resolves, once
+   * the pause container runs, to its name (the task's containers join its network namespace) and a
+   * promise of the interface being set up, which must settle before a container starts. Absent on
+   * hosts that cannot (in-memory runtimes); idempotent.
    */
-  attachNetwork?(task: DesiredTask, cgroupParent: string | undefined): Promise<string>;
+  attachNetwork?(
+    task: DesiredTask,
+    cgroupParent: string | undefined,
+  ): Promise<{ container: string; ready: Promise<void> }>;
   /** The task's security group rules changed. */
   updateNetwork?(task: DesiredTask): Promise<void>;
   /** Unplug the task and remove its pause container; idempotent. */
@@ -120,14 +124,15 @@ export class TaskRunner {
     "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt"
   > = {};
   /**
-   * The task's volumes and cgroup, made once before its first create (creates run concurrently).
-   * Both steps are idempotent, so a runner that adopted some containers prepares again when it must
-   * create the rest, and learns the cgroup parent it needs for them.
+   * The task's volumes, cgroup and network, made once (see `prepare`): while its images are pulled,
+   * or before its first create (creates run concurrently).
    */
   private prepared: Promise<void> | undefined;
   private cgroupParent: string | undefined;
   /** awsvpc: the pause container holding the task's network namespace. */
   private networkContainer: string | undefined;
+  /** awsvpc: settles when the task's interface is set up (containers may be created before). */
+  private networkReady: Promise<void> | undefined;
   private networkDetached = false;
 
   constructor(
@@ -294,28 +299,15 @@ export class TaskRunner {
     const { runtime } = this.host;
     switch (a.type) {
       case "pull":
+        // The task's volumes, cgroup and network are made while its images are pulled.
+        this.prepared ??= this.prepare();
+        this.prepared.catch(() => undefined);
         await this.pull();
         return;
       case "create": {
         const c = this.container(a.name);
         try {
-          this.prepared ??= (async () => {
-            await this.prepareVolumes();
-            this.cgroupParent = await this.host.taskCgroup(this.spec);
-            if (this.spec.taskDefinition.networkMode === "awsvpc") {
-              if (!this.host.attachNetwork || !this.spec.network)
-                throw new TaskSetupError(
-                  "ResourceInitializationError: this agent cannot attach awsvpc network interfaces",
-                );
-              try {
-                this.networkContainer = await this.host.attachNetwork(this.spec, this.cgroupParent);
-              } catch (err) {
-                throw new TaskSetupError(
-                  `ResourceInitializationError: failed to configure ENI: ${err instanceof Error ? err.message : String(err)}`,
-                );
-              }
-            }
-          })();
+          this.prepared ??= this.prepare();
           await this.prepared;
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
@@ -346,11 +338,15 @@ export class TaskRunner {
       case "start": {
         const c = this.container(a.name);
         try {
+          await this.networkReady;
           await runtime.start(c.id!);
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           this.host.containerStarted(this.spec, effectiveContainer(def, this.spec.overrides), c.id!);
         } catch (err) {
-          c.error = `CannotStartContainerError: ${err instanceof Error ? err.message : String(err)}`;
+          c.error =
+            err instanceof TaskSetupError
+              ? err.message
+              : `CannotStartContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
         return;
       }
@@ -445,10 +441,43 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * The task's volumes and cgroup, and for awsvpc tasks its pause container (the interface's set-up
+   * goes on in `networkReady`). Each step is idempotent, so a runner that adopted some containers
+   * prepares again when it must create the rest, and learns the cgroup parent it needs for them.
+   */
+  private async prepare(): Promise<void> {
+    await this.prepareVolumes();
+    this.cgroupParent = await this.host.taskCgroup(this.spec);
+    if (this.spec.taskDefinition.networkMode !== "awsvpc") return;
+    const failed = (err: unknown) =>
+      new TaskSetupError(
+        `ResourceInitializationError: failed to configure ENI: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    if (!this.host.attachNetwork || !this.spec.network)
+      throw new TaskSetupError(
+        "ResourceInitializationError: this agent cannot attach awsvpc network interfaces",
+      );
+    let n: { container: string; ready: Promise<void> };
+    try {
+      n = await this.host.attachNetwork(this.spec, this.cgroupParent);
+    } catch (err) {
+      throw failed(err);
+    }
+    this.networkContainer = n.container;
+    this.networkReady = n.ready.catch((err) => {
+      throw failed(err);
+    });
+    this.networkReady.catch(() => undefined);
+  }
+
   private async detachNetwork(): Promise<void> {
     if (this.networkDetached || this.spec.taskDefinition.networkMode !== "awsvpc" || !this.spec.network)
       return;
     this.networkDetached = true;
+    // A set-up still under way finishes first, so that nothing it makes is left behind.
+    await this.prepared?.catch(() => undefined);
+    await this.networkReady?.catch(() => undefined);
     await this.host
       .detachNetwork?.(this.spec)
       .catch((err) =>
