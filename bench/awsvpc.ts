@@ -60,7 +60,11 @@ async function runTaskToRunning(): Promise<Record<string, string | number>[]> {
     const container = { name: "app", image: IMAGE, command: COMMAND, stopTimeout: 2 };
     const size = { cpu: "256", memory: "512" };
     await ecs.send(
-      new RegisterTaskDefinitionCommand({ family: "bench-bridge", ...size, containerDefinitions: [container] }),
+      new RegisterTaskDefinitionCommand({
+        family: "bench-bridge",
+        ...size,
+        containerDefinitions: [container],
+      }),
     );
     await ecs.send(
       new RegisterTaskDefinitionCommand({

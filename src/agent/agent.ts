@@ -202,7 +202,17 @@ export class Agent {
    * Forget everything (after `berth reset` wiped the control plane): stop and remove this agent's
    * containers and register as a new instance.
    */
-  async reset(): Promise<void> {
+  reset(): Promise<void> {
+    // `berth reset` and the agent's own poll (refused after the wipe) may both ask: one reset serves both.
+    this.resetting ??= this.doReset().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
+  }
+
+  private resetting: Promise<void> | undefined;
+
+  private async doReset(): Promise<void> {
     const old = this.reg?.instanceId;
     await this.stop();
     await this.polling?.catch(() => undefined);
@@ -334,11 +344,8 @@ export class Agent {
         if (err instanceof AgentApiError && err.status === 401) {
           // The control plane no longer knows this instance (reset or deregistered and purged).
           this.opts.log.warn("control plane refused this instance; registering anew");
-          try {
-            await this.reset();
-          } catch (e) {
-            this.opts.log.error("re-registration failed", { error: String(e) });
-          }
+          // Not awaited: reset waits for this loop to end.
+          this.reset().catch((e) => this.opts.log.error("re-registration failed", { error: String(e) }));
           return;
         }
         this.opts.log.warn("poll failed; retrying", {

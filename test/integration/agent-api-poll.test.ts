@@ -179,7 +179,14 @@ describe("agent API long-poll", () => {
   });
 
   it("waits until StopTask asks a task to stop, then returns the stop", async () => {
-    const run = await ecs.send(new RunTaskCommand({ taskDefinition: td, count: 2 }));
+    // RunTask places at random by default; spread by instance to have one task on each.
+    const run = await ecs.send(
+      new RunTaskCommand({
+        taskDefinition: td,
+        count: 2,
+        placementStrategy: [{ type: "spread", field: "instanceId" }],
+      }),
+    );
     const mine = run.tasks!.find((t) => t.containerInstanceArn === a.arn)!;
     assert.ok(mine, "RunTask spreads two tasks over both instances");
     const { digest } = await poll(b, a);
