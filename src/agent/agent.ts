@@ -409,8 +409,8 @@ export class Agent {
   private pauseImageReady: Promise<void> | undefined;
 
   /**
-   * Start the task's pause container (or find it after a restart); its interface is set up while the
-   * task's containers are created (`ready`).
+   * Create the task's pause container (or find it after a restart). It is started and the task's
+   * interface set up (`ready`) while the task's containers are created: they only need it to exist.
    */
   private async attachNetwork(
     task: DesiredTask,
@@ -432,15 +432,18 @@ export class Agent {
       await runtime.list({ [LABEL.taskArn]: task.taskArn, [LABEL.container]: PAUSE_CONTAINER_NAME })
     )[0];
     const id = existing?.id ?? (await runtime.create(spec));
-    await runtime.start(id);
-    const pid = (await runtime.inspect(id))?.pid;
-    if (!pid) throw new Error("the pause container is not running");
     const endpoint: Endpoint = {
       address: this.opts.network.awsvpc!.endpointAddress,
       metadataPort: this.metadata!.port,
       dnsPort: this.dns?.port ?? 0,
     };
-    return { container: spec.name, ready: this.opts.network.awsvpc!.attach(net, pid, endpoint) };
+    const ready = (async () => {
+      await runtime.start(id);
+      const pid = (await runtime.inspect(id))?.pid;
+      if (!pid) throw new Error("the pause container is not running");
+      await this.opts.network.awsvpc!.attach(net, pid, endpoint);
+    })();
+    return { container: spec.name, ready };
   }
 
   private async detachNetwork(task: DesiredTask): Promise<void> {

@@ -47,7 +47,11 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
   let family = 0;
 
   before(async () => {
-    b = await startBerth({ fargate: { cleanupWaitMs: 0 } });
+    // A Fargate host and an EC2 container instance on this host: they share its VPC routers.
+    b = await startBerth({
+      agent: { cleanupWaitMs: 0, pullBehavior: "prefer-cached" },
+      fargate: { cleanupWaitMs: 0 },
+    });
     ecs = b.ecs();
     ec2 = ec2Client(b);
     await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
@@ -78,13 +82,14 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     containers: ContainerDefinition[],
     subnet: string,
     groups: string[],
+    launchType: "FARGATE" | "EC2" = "FARGATE",
   ): Promise<Task> {
     const fam = `vpc-${process.pid}-${++family}`;
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: fam,
         networkMode: "awsvpc",
-        requiresCompatibilities: ["FARGATE"],
+        requiresCompatibilities: [launchType],
         cpu: "256",
         memory: "512",
         containerDefinitions: containers.map((c) => ({ stopTimeout: 2, ...c })),
@@ -92,9 +97,9 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     );
     const r = await ecs.send(
       new RunTaskCommand({
-        cluster: CLUSTER,
+        cluster: launchType === "EC2" ? "default" : CLUSTER,
         taskDefinition: fam,
-        launchType: "FARGATE",
+        launchType,
         networkConfiguration: { awsvpcConfiguration: { subnets: [subnet], securityGroups: groups } },
       }),
     );
@@ -103,12 +108,18 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     running.push(arn);
     return eventually(
       async () => {
-        const t = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arn] }))).tasks![0]!;
+        const cluster = arn.split("/")[1]!;
+        const t = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks![0]!;
         if (t.lastStatus === "STOPPED") throw new Error(`task stopped: ${t.stoppedReason}`);
         return t.lastStatus === "RUNNING" ? t : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `task ${arn} running` },
     );
+  }
+
+  async function stopAll(): Promise<void> {
+    for (const arn of running.splice(0))
+      await ecs.send(new StopTaskCommand({ cluster: arn.split("/")[1]!, task: arn, reason: "done" }));
   }
 
   const web = (port: number, name = `web${port}`): ContainerDefinition => ({
@@ -252,8 +263,7 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     );
 
     // Stop everything: interfaces are released, groups and the VPC can go.
-    for (const arn of running.splice(0))
-      await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: arn, reason: "done" }));
+    await stopAll();
     await eventually(
       async () => (await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces!.length === 0,
       { timeoutMs: 30_000, what: "interfaces released" },
@@ -293,11 +303,37 @@ describe("awsvpc networking and security groups (Fargate, real Docker)", () => {
     assert.equal(net.IPv4SubnetCIDRBlock, "172.31.0.0/20");
     assert.equal(net.SubnetGatewayIpv4Address, "172.31.0.1/20");
     assert.equal(net.PrivateDNSName, dashed);
-    await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: A.taskArn! }));
-    running.splice(running.indexOf(A.taskArn!), 1);
+    await stopAll();
     await eventually(
       async () => (await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces!.length === 0,
       { timeoutMs: 30_000, what: "interface released" },
+    );
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
+  });
+
+  it("puts awsvpc tasks of an EC2 container instance and Fargate tasks in one VPC", async () => {
+    const sg = await group("mixed");
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sg,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: sg }] },
+        ],
+      }),
+    );
+    const [onEc2, onFargate] = await Promise.all([
+      fargateTask([web(8080)], subnetA, [sg], "EC2"),
+      fargateTask([web(8080)], subnetA, [sg]),
+    ]);
+    assert.equal(onEc2.launchType, "EC2");
+    assert.match(onEc2.containerInstanceArn!, /:container-instance\/default\//);
+    assert.equal(onEc2.attachments![0]!.status, "ATTACHED");
+    await reaches(onFargate, privateIp(onEc2), 8080, true, 5000);
+    await reaches(onEc2, privateIp(onFargate), 8080, true, 5000);
+    await stopAll();
+    await eventually(
+      async () => (await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces!.length === 0,
+      { timeoutMs: 30_000, what: "interfaces released" },
     );
     await ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
   });

@@ -66,10 +66,10 @@ export interface RunnerHost {
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
   /**
-   * awsvpc tasks: start the task's pause container and plug it into the task's VPC. Resolves, once
-   * the pause container runs, to its name (the task's containers join its network namespace) and a
-   * promise of the interface being set up, which must settle before a container starts. Absent on
-   * hosts that cannot (in-memory runtimes); idempotent.
+   * awsvpc tasks: make the task's pause container and plug it into the task's VPC. Resolves, once the
+   * pause container exists, to its name (the task's containers join its network namespace) and a
+   * promise of it running with the interface set up, which must settle before a container starts.
+   * Absent on hosts that cannot (in-memory runtimes); idempotent.
    */
   attachNetwork?(
     task: DesiredTask,

@@ -54,31 +54,34 @@ export class TaskInterfaces {
         if (!(err instanceof NetworkCommandError && /File exists/.test(err.stderr))) throw err;
         return;
       }
-      await ipBatch(
-        [
-          // The subnet's router and the VPC's DNS server are the router's own addresses (so it answers
-          // ARP for them: the DNS address can be inside a task's subnet).
-          `addr replace ${spec.gateway}/32 dev lo`,
-          `addr replace ${spec.dnsServer}/32 dev lo`,
-          `link set ${link} up`,
-          `route replace ${spec.privateIp}/32 dev ${link}`,
-        ],
-        netns,
-      );
-      await inProcessNetns(
-        pid,
-        "ip",
-        ["-batch", "-"],
-        [
-          "link set lo up",
-          `link set eth0 address ${spec.macAddress}`,
-          `addr add ${spec.privateIp}/${prefix} dev eth0`,
-          "link set eth0 up",
-          `route add default via ${spec.gateway} dev eth0`,
-          "",
-        ].join("\n"),
-      );
-      await inNetns(netns, "iptables-restore", ["-w", "5", "--noflush"], attachRules(spec, endpoint));
+      // The router's side, the task's side and the rules are independent: set them up at once.
+      await Promise.all([
+        ipBatch(
+          [
+            // The subnet's router and the VPC's DNS server are the router's own addresses (so it
+            // answers ARP for them: the DNS address can be inside a task's subnet).
+            `addr replace ${spec.gateway}/32 dev lo`,
+            `addr replace ${spec.dnsServer}/32 dev lo`,
+            `link set ${link} up`,
+            `route replace ${spec.privateIp}/32 dev ${link}`,
+          ],
+          netns,
+        ),
+        inProcessNetns(
+          pid,
+          "ip",
+          ["-batch", "-"],
+          [
+            "link set lo up",
+            `link set eth0 address ${spec.macAddress}`,
+            `addr add ${spec.privateIp}/${prefix} dev eth0`,
+            "link set eth0 up",
+            `route add default via ${spec.gateway} dev eth0`,
+            "",
+          ].join("\n"),
+        ),
+        inNetns(netns, "iptables-restore", ["-w", "5", "--noflush"], attachRules(spec, endpoint)),
+      ]);
       if (spec.publicIp)
         await run("ip", [
           "route",
