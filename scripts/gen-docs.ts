@@ -70,7 +70,7 @@ function errors(): string {
   ];
   for (const [name, d] of Object.entries(Errors)) {
     lines.push(
-      `| ${name} | ${d.code} | ${d.status} | ${d.query?.code ?? d.code} | ${d.query?.status ?? d.status} | ${d.when} |`,
+      `| ${name} | ${d.code} | ${d.status} | ${d.query?.code ?? d.code}${d.ec2 ? ` (EC2: ${d.ec2.code})` : ""} | ${d.query?.status ?? d.status} | ${d.when} |`,
     );
   }
   return `${lines.join("\n")}\n`;

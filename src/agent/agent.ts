@@ -13,6 +13,7 @@ import type {
   DesiredTask,
   PollResponse,
   RegisterRequest,
+  TaskNetworkSpec,
   TaskReport,
 } from "../agentapi/protocol.js";
 import { DEFAULT_RESERVED_PORTS } from "../domain/ecs/resources.js";
@@ -21,12 +22,15 @@ import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { TaskCgroups } from "./cgroups.js";
 import { credentialsDocument, TaskCredentials } from "./credentials.js";
+import { DnsServer } from "./endpoints/dns.js";
 import { MetadataServer } from "./endpoints/metadata.js";
 import { effectiveContainer, LABEL, taskIdOf } from "./engine/container-spec.js";
 import { type PullBehavior, type RunnerHost, TaskRunner } from "./engine/task-runner.js";
 import { LogShipper } from "./logs/shipper.js";
 import { ENDPOINT_ADDRESS } from "./network/bridge.js";
 import { HostPortRanges } from "./network/host-ports.js";
+import { ensurePauseImage, PAUSE_CONTAINER_NAME, pauseSpec } from "./network/pause.js";
+import type { Endpoint } from "./network/sg-rules.js";
 import { berthRegistryOf, ecrLogin } from "./registry-auth.js";
 import type { ContainerRuntime, ContainerState, Subscription } from "./runtime/runtime.js";
 import {
@@ -51,6 +55,25 @@ export interface AgentNetwork {
   route(instanceId: string, port: number): Promise<void>;
   /** Remove the network and its route (instance gone for good). */
   teardown(instanceId: string): Promise<void>;
+  /** awsvpc task interfaces (network/task-interface.ts); absent where the host cannot make them. */
+  awsvpc?: AwsvpcInterfaces;
+}
+
+export interface AwsvpcInterfaces {
+  /** The host address the agent serves awsvpc tasks' metadata and DNS on (routers DNAT to it). */
+  readonly endpointAddress: string;
+  /** Make that address exist (once per host). */
+  prepare(): Promise<void>;
+  attach(spec: TaskNetworkSpec, pid: number, endpoint: Endpoint): Promise<void>;
+  update(spec: TaskNetworkSpec): Promise<void>;
+  detach(spec: TaskNetworkSpec): Promise<void>;
+  /** Remove VPC routers left without interfaces (after the agent removed its containers). */
+  collect(): Promise<void>;
+  /**
+   * The address a VPC's tasks reach the agent from: their router masquerades what it DNATs to the
+   * agent, so every task of the VPC on this host comes from the router's uplink address.
+   */
+  sourceAddress(vpcId: string): Promise<string | undefined>;
 }
 
 export interface AgentOptions {
@@ -78,6 +101,8 @@ export interface AgentOptions {
   cleanupWaitMs?: number;
   /** Manage task-level cgroups (needs root); off for in-memory runtimes. */
   cgroups?: boolean;
+  /** Be Berth-managed Fargate capacity for the region instead of a container instance of `cluster`. */
+  fargate?: boolean;
 }
 
 interface Registration {
@@ -99,6 +124,7 @@ export class Agent {
   private events: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private metadata: MetadataServer | undefined;
+  private dns: DnsServer | undefined;
   private shipper: LogShipper | undefined;
   private bridge = { bridgeNetwork: "bridge", endpointAddress: "127.0.0.1" };
   private readonly cgroups = new TaskCgroups();
@@ -145,10 +171,19 @@ export class Agent {
       },
       this.opts.runtime,
     );
-    const addresses = [...new Set([this.bridge.endpointAddress, "127.0.0.1"])];
+    const awsvpc = this.opts.network.awsvpc;
+    if (awsvpc) await awsvpc.prepare();
+    const addresses = [
+      ...new Set([this.bridge.endpointAddress, "127.0.0.1", ...(awsvpc ? [awsvpc.endpointAddress] : [])]),
+    ];
     const port = await this.metadata.listen(addresses, this.state.endpointPort ?? 0);
     await this.opts.network.route(reg.instanceId, port);
     this.state.endpointPort = port;
+    if (awsvpc) {
+      // The DNS server of awsvpc tasks' VPCs (their routers send DNS here), on the endpoint address.
+      this.dns = new DnsServer();
+      this.state.dnsPort = await this.dns.listen(awsvpc.endpointAddress, this.state.dnsPort ?? 0);
+    }
     this.state.logCursors ??= {};
     await this.stateFile.save(this.state);
     this.shipper = new LogShipper({
@@ -178,6 +213,7 @@ export class Agent {
     this.events?.close();
     await this.shipper?.close();
     await this.metadata?.close();
+    await this.dns?.close();
     await this.flushReports();
     await this.stateFile.save(this.state);
     // The poll in flight was aborted: the loop sees `stopped` and ends.
@@ -193,6 +229,7 @@ export class Agent {
     const id = this.reg?.instanceId;
     if (!id) return;
     await this.removeContainersOf(id);
+    await this.opts.network.awsvpc?.collect();
     await this.opts.network.teardown(id);
   }
 
@@ -200,18 +237,32 @@ export class Agent {
    * Forget everything (after `berth reset` wiped the control plane): stop and remove this agent's
    * containers and register as a new instance.
    */
-  async reset(): Promise<void> {
+  reset(): Promise<void> {
+    // `berth reset` and the agent's own poll (refused after the wipe) may both ask: one reset serves both.
+    this.resetting ??= this.doReset().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
+  }
+
+  private resetting: Promise<void> | undefined;
+
+  private async doReset(): Promise<void> {
     const old = this.reg?.instanceId;
     await this.stop();
     await this.polling?.catch(() => undefined);
     if (old) {
       await this.removeContainersOf(old);
+      await this.opts.network.awsvpc?.collect();
       await this.opts.network.teardown(old);
     }
     this.runners.clear();
     this.pendingReports.clear();
     this.digest = undefined;
-    this.state = { ...(this.state.endpointPort ? { endpointPort: this.state.endpointPort } : {}) };
+    this.state = {
+      ...(this.state.endpointPort ? { endpointPort: this.state.endpointPort } : {}),
+      ...(this.state.dnsPort ? { dnsPort: this.state.dnsPort } : {}),
+    };
     await this.stateFile.save(this.state);
     this.reg = undefined;
     await this.start();
@@ -240,6 +291,7 @@ export class Agent {
       "ecs.capability.secrets.ssm.environment-variables",
       "ecs.capability.secrets.asm.environment-variables",
       "ecs.capability.private-registry-authentication.secretsmanager",
+      ...(this.opts.network.awsvpc ? ["ecs.capability.task-eni"] : []),
     ];
     const attributes: Attribute[] = [
       ...capabilities.map((name) => ({ name })),
@@ -253,6 +305,7 @@ export class Agent {
       region: this.opts.region,
       cluster: this.opts.cluster,
       name: this.opts.name,
+      ...(this.opts.fargate ? { fargate: true } : {}),
       resources: {
         cpu: this.opts.cpu ?? info.cpus * 1024,
         memoryMiB: this.opts.memoryMiB ?? Math.floor(info.memoryBytes / 2 ** 20),
@@ -328,7 +381,10 @@ export class Agent {
       view.containers.flatMap((c) => Object.values(c.state?.networks ?? {}).map((n) => n.ipAddress)),
     );
     const local = remote === "127.0.0.1" || remote === "::1";
-    if (!(mode === "host" ? local : addresses.has(remote))) {
+    // awsvpc: the router masquerades, so the check is by VPC (the id in the path stays the secret).
+    const vpc = mode === "awsvpc" ? view.spec.network?.vpcId : undefined;
+    const fromVpc = vpc ? remote === (await this.opts.network.awsvpc?.sourceAddress(vpc)) : false;
+    if (!(mode === "host" ? local : fromVpc || addresses.has(remote))) {
       return { status: 403, body: { message: "These credentials belong to another task." } };
     }
     try {
@@ -445,11 +501,8 @@ export class Agent {
         if (err instanceof AgentApiError && err.status === 401) {
           // The control plane no longer knows this instance (reset or deregistered and purged).
           this.opts.log.warn("control plane refused this instance; registering anew");
-          try {
-            await this.reset();
-          } catch (e) {
-            this.opts.log.error("re-registration failed", { error: String(e) });
-          }
+          // Not awaited: reset waits for this loop to end.
+          this.reset().catch((e) => this.opts.log.error("re-registration failed", { error: String(e) }));
           return;
         }
         this.opts.log.warn("poll failed; retrying", {
@@ -500,7 +553,68 @@ export class Agent {
       agentEnv: (task, mode) => this.agentEnv(task, mode),
       resolveSecrets: (task) => this.resolveTaskSecrets(task),
       report: (r) => this.queueReport(r),
+      ...(this.opts.network.awsvpc
+        ? {
+            attachNetwork: (task: DesiredTask, cgroupParent: string | undefined) =>
+              this.attachNetwork(task, cgroupParent),
+            updateNetwork: async (task: DesiredTask) => {
+              if (task.network) await this.opts.network.awsvpc!.update(task.network);
+            },
+            detachNetwork: (task: DesiredTask) => this.detachNetwork(task),
+          }
+        : {}),
     };
+  }
+
+  private pauseImageReady: Promise<void> | undefined;
+
+  /**
+   * Create the task's pause container (or find it after a restart). It is started and the task's
+   * interface set up (`ready`) while the task's containers are created: they only need it to exist.
+   */
+  private async attachNetwork(
+    task: DesiredTask,
+    cgroupParent: string | undefined,
+  ): Promise<{ container: string; ready: Promise<void> }> {
+    const net = task.network!;
+    const runtime = this.opts.runtime;
+    this.pauseImageReady ??= ensurePauseImage(runtime).catch((err) => {
+      this.pauseImageReady = undefined;
+      throw err;
+    });
+    await this.pauseImageReady;
+    const spec = pauseSpec(task, net, {
+      instanceId: this.reg!.instanceId,
+      clusterLabel: task.launchType === "FARGATE" ? task.clusterArn : this.reg!.clusterName,
+      cgroupParent,
+    });
+    const existing = (
+      await runtime.list({ [LABEL.taskArn]: task.taskArn, [LABEL.container]: PAUSE_CONTAINER_NAME })
+    )[0];
+    const id = existing?.id ?? (await runtime.create(spec));
+    const endpoint: Endpoint = {
+      address: this.opts.network.awsvpc!.endpointAddress,
+      metadataPort: this.metadata!.port,
+      dnsPort: this.dns?.port ?? 0,
+    };
+    const ready = (async () => {
+      await runtime.start(id);
+      const pid = (await runtime.inspect(id))?.pid;
+      if (!pid) throw new Error("the pause container is not running");
+      await this.opts.network.awsvpc!.attach(net, pid, endpoint);
+    })();
+    return { container: spec.name, ready };
+  }
+
+  private async detachNetwork(task: DesiredTask): Promise<void> {
+    if (task.network) await this.opts.network.awsvpc!.detach(task.network);
+    for (const c of await this.opts.runtime.list({
+      [LABEL.taskArn]: task.taskArn,
+      [LABEL.container]: PAUSE_CONTAINER_NAME,
+    })) {
+      await this.opts.runtime.kill(c.id).catch(() => undefined);
+      await this.opts.runtime.remove(c.id).catch(() => undefined);
+    }
   }
 
   private async apply(res: PollResponse): Promise<void> {

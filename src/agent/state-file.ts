@@ -7,6 +7,8 @@ export interface AgentState {
   instanceToken?: string;
   /** The metadata endpoint port, reused so host-mode containers keep a working URL. */
   endpointPort?: number;
+  /** The port of the DNS server awsvpc tasks use (kept so that their routers stay right after a restart). */
+  dnsPort?: number;
   /** Per container id: the engine timestamp of the last log line shipped. */
   logCursors?: Record<string, string>;
 }

@@ -24,6 +24,8 @@ export interface RegisterRequest {
   cluster: string;
   /** Shown as ec2InstanceId; unique per cluster. */
   name: string;
+  /** Register as Berth-managed Fargate capacity for the region (cluster is then ignored). */
+  fargate?: boolean;
   resources: { cpu: number; memoryMiB: number; reservedPorts: number[]; reservedUdpPorts: number[] };
   attributes: Attribute[];
   versionInfo: { agentVersion: string; agentHash: string; dockerVersion: string };
@@ -36,6 +38,37 @@ export interface RegisterResponse {
   cluster: string;
   clusterArn: string;
   accountId: string;
+}
+
+/** A security group rule as the data path enforces it: peers resolved to IPv4 CIDRs. */
+export interface NetworkRuleSpec {
+  /** "-1" (all), "tcp", "udp", "icmp", or a protocol number. */
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidrs: string[];
+}
+
+/** An awsvpc task's interface and what its security groups allow (see docs/ARCHITECTURE.md). */
+export interface TaskNetworkSpec {
+  eniId: string;
+  attachmentId: string;
+  macAddress: string;
+  privateIp: string;
+  subnetId: string;
+  subnetCidr: string;
+  /** The subnet's router (network + 1): the task's default gateway. */
+  gateway: string;
+  vpcId: string;
+  vpcCidr: string;
+  /** The VPC's DNS server (VPC network + 2) and the search domain. */
+  dnsServer: string;
+  dnsSearch: string;
+  privateDnsName: string;
+  /** A local "public" address this host routes to the task (assignPublicIp ENABLED). */
+  publicIp?: string;
+  ingress: NetworkRuleSpec[];
+  egress: NetworkRuleSpec[];
 }
 
 /** A task as the agent must run it. */
@@ -62,7 +95,11 @@ export interface DesiredTask {
    */
   stopNotBefore?: number;
   stoppedReason?: string;
-  /** Changes whenever anything above changes. */
+  /** awsvpc tasks: the interface to set up and the security group rules to enforce. */
+  network?: TaskNetworkSpec;
+  /** Fargate tasks: ephemeral storage in GiB. */
+  ephemeralStorageGiB?: number;
+  /** Changes whenever anything above changes (network rules excepted: they change the poll digest). */
   version: number;
 }
 

@@ -15,6 +15,7 @@ import { type TaskCredentialIssuer, TaskRoleError } from "../identity/task-roles
 import type { Clock } from "../lib/clock.js";
 import { hexId } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
+import { EC2_KINDS } from "../state/ec2/kinds.js";
 import { type ClusterRecord, getCluster, putCluster } from "../state/ecs/clusters.js";
 import {
   type ContainerInstanceRecord,
@@ -22,15 +23,24 @@ import {
   instanceKey,
   putInstance,
 } from "../state/ecs/container-instances.js";
+import { FARGATE_POOL } from "../state/ecs/fargate-hosts.js";
 import { K } from "../state/ecs/kinds.js";
 import {
   getTaskDefinitionByArn,
   type TaskDefinitionRecord,
   taskDefinitionKey,
 } from "../state/ecs/task-definitions.js";
-import { getTask, putTask, type TaskRecord, tasksOnInstance } from "../state/ecs/tasks.js";
+import { syncTaskNetwork } from "../state/ecs/task-network.js";
+import {
+  getTask,
+  putTask,
+  type TaskRecord,
+  tasksOnFargateHost,
+  tasksOnInstance,
+} from "../state/ecs/tasks.js";
 import { recordCache } from "../state/record-cache.js";
 import type { ReadTx, Store, StoredRecord } from "../state/store.js";
+import { type Ec2View, networkSpec, readEc2View } from "./network-spec.js";
 import type {
   CredentialsRequest,
   CredentialsResponse,
@@ -109,8 +119,13 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   const clusterOf = (instanceKey: string) => instanceKey.slice(0, instanceKey.lastIndexOf("/") + 1);
   const generation = (key: string) =>
     wipes + (generations.get(key) ?? 0) + (generations.get(clusterOf(key)) ?? 0);
-  /** The instance key of each task key, learned from the task-on-instance index and from polls. */
+  /**
+   * The instance key of each task key, learned from the task-on-instance and task-on-Fargate-host
+   * indexes and from polls (a Fargate host's instance key is `region/berth.fargate/hostId`).
+   */
   const instanceOfTask = new Map<string, string>();
+  /** Every instance key a poll has waited on: region-wide changes (EC2) move all of a region's. */
+  const polled = new Set<string>();
   let closed = false;
   // Task definitions, parsed once per revision rather than once per task per poll.
   const definitions = recordCache<StoredRecord<TaskDefinitionRecord> | undefined>(store, K.taskDefinition);
@@ -128,19 +143,35 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     // instance, so its creation wakes that instance's polls only.
     const gone: string[] = [];
     for (const c of changes) {
-      if (c.kind !== K.taskOnInstance) continue;
-      const [region, cluster, instanceId, taskId] = c.key.split("/");
-      const inst = `${region}/${cluster}/${instanceId}`;
+      if (c.kind !== K.taskOnInstance && c.kind !== K.taskOnFargateHost) continue;
+      const parts = c.key.split("/");
+      // task-on-instance: region/cluster/instanceId/taskId; task-on-Fargate-host: region/hostId/cluster/taskId.
+      const [region, cluster, instanceId, taskId] =
+        c.kind === K.taskOnInstance ? parts : [parts[0], parts[2], parts[1], parts[3]];
+      const inst =
+        c.kind === K.taskOnInstance
+          ? instanceKey(region!, cluster!, instanceId!)
+          : instanceKey(region!, FARGATE_POOL, instanceId!);
       instanceOfTask.set(`${region}/${cluster}/${taskId}`, inst);
       if (c.op === "delete") gone.push(`${region}/${cluster}/${taskId}`);
       touched.add(inst);
     }
     for (const c of changes) {
-      if (c.kind === K.taskOnInstance) continue;
-      if (c.kind === K.containerInstance) {
+      if (c.kind === K.taskOnInstance || c.kind === K.taskOnFargateHost) continue;
+      if (EC2_KINDS.has(c.kind)) {
+        // Security groups and their members decide every awsvpc task's rules in the region.
+        const region = c.key.slice(0, c.key.indexOf("/") + 1);
+        for (const k of polled) if (k.startsWith(region)) touched.add(k);
+      } else if (c.kind === K.containerInstance) {
         touched.add(c.key);
       } else if (c.kind === K.task) {
-        touched.add(instanceOfTask.get(c.key) ?? clusterOf(c.key));
+        const inst = instanceOfTask.get(c.key);
+        if (inst) touched.add(inst);
+        else {
+          // Not known yet: every poll of its cluster, and of the region's Fargate hosts.
+          touched.add(clusterOf(c.key));
+          touched.add(`${c.key.slice(0, c.key.indexOf("/"))}/${FARGATE_POOL}/`);
+        }
       } else if (c.kind === "_wipe") {
         wipes++;
         instanceOfTask.clear();
@@ -176,8 +207,10 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return { region: a.region, cluster: parts[1]!, id: parts[2]! };
   }
 
-  async function register(body: RegisterRequest): Promise<RegisterResponse> {
+  async function register(request: RegisterRequest): Promise<RegisterResponse> {
     const now = clock.now();
+    // Fargate hosts register into the reserved pool instead of a cluster.
+    const body = request.fargate ? { ...request, cluster: FARGATE_POOL } : request;
     if (!body.region || !body.cluster || !body.name)
       throw new HttpError(400, "region, cluster and name are required");
     const attrs = (extra: Attribute[]): Attribute[] => {
@@ -213,7 +246,9 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       if (!body.joinToken || !sameSecret(body.joinToken, opts.joinToken))
         throw new HttpError(401, "wrong join token");
       let cluster = (await getCluster(tx, body.region, body.cluster))?.value;
-      if (cluster?.status !== "ACTIVE") {
+      if (body.cluster === FARGATE_POOL) {
+        cluster = undefined;
+      } else if (cluster?.status !== "ACTIVE") {
         if (body.cluster !== "default")
           throw new HttpError(404, `cluster ${body.cluster} not found in ${body.region}`);
         // Like the ECS agent, joining the default cluster creates it.
@@ -251,8 +286,11 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         tags: [],
       };
       await putInstance(tx, body.region, rec, 0);
-      log.info("container instance registered", { instance: rec.arn, name: rec.name });
-      return response(body.region, rec, token, cluster.arn);
+      log.info(cluster ? "container instance registered" : "Fargate host registered", {
+        instance: rec.arn,
+        name: rec.name,
+      });
+      return response(body.region, rec, token, cluster?.arn ?? "");
     });
   }
 
@@ -277,11 +315,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
       const fresh = await getInstance(tx, region, inst.value.cluster, inst.value.id);
       const tasks: DesiredTask[] = [];
       const here = instanceKey(region, inst.value.cluster, inst.value.id);
-      for (const t of await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id)) {
+      const recs =
+        inst.value.cluster === FARGATE_POOL
+          ? await tasksOnFargateHost(tx, region, inst.value.id)
+          : await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id);
+      let ec2: Ec2View | undefined;
+      const nets: string[] = [];
+      for (const t of recs) {
         instanceOfTask.set(t.key, here);
         const task = t.value.task;
         const td = await taskDefinitionOf(tx, region, task.taskDefinitionArn);
         if (!td) continue;
+        if (t.value.network) ec2 ??= await readEc2View(tx, region);
+        const network = ec2 ? networkSpec(t.value, region, ec2) : undefined;
+        if (network) nets.push(`${task.taskArn}:${JSON.stringify([network.ingress, network.egress])}`);
         tasks.push({
           taskArn: task.taskArn,
           clusterArn: task.clusterArn,
@@ -298,11 +345,17 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
           ...(task.stopCode !== undefined ? { stopCode: task.stopCode } : {}),
           ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
           ...(t.value.stopNotBefore !== undefined ? { stopNotBefore: t.value.stopNotBefore } : {}),
+          ...(network ? { network } : {}),
+          ...(task.ephemeralStorage?.sizeInGiB !== undefined
+            ? { ephemeralStorageGiB: task.ephemeralStorage.sizeInGiB }
+            : {}),
           version: t.version,
         });
       }
       const status = fresh?.value.status ?? "INACTIVE";
-      const digest = sha256(`${status}|${tasks.map((t) => `${t.taskArn}@${t.version}`).join(",")}`);
+      const digest = sha256(
+        `${status}|${tasks.map((t) => `${t.taskArn}@${t.version}`).join(",")}|${nets.join(",")}`,
+      );
       return { digest, instanceStatus: status, tasks };
     });
   }
@@ -324,6 +377,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
   ): Promise<PollResponse> {
     await touch(inst, region);
     const key = instanceKey(region, inst.value.cluster, inst.value.id);
+    polled.add(key);
     // A commit that lands after a read began but before the poll waits wakes nobody; the generation
     // taken before each read shows it, and the poll reads again instead of waiting.
     let seen = generation(key);
@@ -343,6 +397,8 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
             resolve();
           };
           const timer = setTimeout(done, deadline - Date.now());
+          // A waiting poll must not keep a closing process alive.
+          timer.unref();
           set.add(done);
           // An agent that gave up (or is stopping) frees its poll at once.
           req.socket.once("close", done);
@@ -365,12 +421,20 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     let accepted = 0;
     await store.write(async (tx) => {
       for (const r of body.tasks ?? []) {
-        const id = r.taskArn?.slice(r.taskArn.lastIndexOf("/") + 1);
+        const parts = (r.taskArn ?? "").split("/");
+        const id = parts[parts.length - 1];
         if (!id) continue;
-        const t = await getTask(tx, region, inst.value.cluster, id);
-        if (!t || t.value.instanceId !== inst.value.id) continue;
+        // A Fargate host runs tasks of every cluster: the task's own cluster is in its ARN.
+        const fargate = inst.value.cluster === FARGATE_POOL;
+        const cluster = fargate ? parts[parts.length - 2] : inst.value.cluster;
+        if (!cluster) continue;
+        const t = await getTask(tx, region, cluster, id);
+        if (!t || (fargate ? t.value.fargateHost : t.value.instanceId) !== inst.value.id) continue;
         const next = applyReport(t.value, r, now);
-        if (next) await putTask(tx, region, next, t.version);
+        if (next) {
+          await putTask(tx, region, next, t.version);
+          await syncTaskNetwork(tx, region, next);
+        }
         accepted++;
       }
       const cur = await getInstance(tx, region, inst.value.cluster, inst.value.id);

@@ -7,11 +7,13 @@ import { type ResourceNeeds, remaining, taskNeeds } from "../domain/ecs/resource
 import type { StoredTaskDefinition } from "../domain/ecs/task-definition.js";
 import { holdsResources } from "../domain/ecs/task-status.js";
 import { taskRoleProblem } from "../identity/task-roles.js";
+import { getSubnet } from "../state/ec2/records.js";
 import {
   type ContainerInstanceRecord,
   isConnected,
   listInstances,
 } from "../state/ecs/container-instances.js";
+import { type FargateHost, readFargateHosts } from "../state/ecs/fargate-hosts.js";
 import { K } from "../state/ecs/kinds.js";
 import { listServices, type ServiceRecord } from "../state/ecs/services.js";
 import { getTaskDefinitionByArn, taskDefinitionKey } from "../state/ecs/task-definitions.js";
@@ -36,6 +38,10 @@ export interface ClusterSnapshot {
   roleProblems?: Map<string, string>;
   /** The store's sequence number when the snapshot was read. */
   seq: number;
+  /** The region's Berth-managed Fargate hosts (with the memory all their tasks reserve). */
+  fargateHosts: FargateHost[];
+  /** The zone of every subnet the cluster's services name in their network configuration. */
+  subnetZones: Map<string, string>;
 }
 
 /**
@@ -109,7 +115,62 @@ export async function readClusterSnapshot(
     const problem = td ? await taskRoleProblem(tx, accountId, td) : undefined;
     if (problem) roleProblems.set(arn, problem);
   }
-  return { region, cluster, now, instances, tasks, services, taskDefinitions, roleProblems, seq };
+  const subnetZones = new Map<string, string>();
+  for (const svc of services) {
+    for (const id of svc.value.networkConfiguration?.awsvpcConfiguration?.subnets ?? []) {
+      if (subnetZones.has(id)) continue;
+      const subnet = await getSubnet(tx, region, id);
+      if (subnet) subnetZones.set(id, subnet.value.availabilityZone);
+    }
+  }
+  const fargateHosts = services.some((s) => s.value.launchType === "FARGATE" && s.value.status !== "INACTIVE")
+    ? await readFargateHosts(tx, region, now, Number.MAX_SAFE_INTEGER)
+    : [];
+  return {
+    region,
+    cluster,
+    now,
+    instances,
+    tasks,
+    services,
+    taskDefinitions,
+    roleProblems,
+    seq,
+    fargateHosts,
+    subnetZones,
+  };
+}
+
+/**
+ * Placement nodes for Fargate services: the region's Fargate hosts, with the memory their tasks
+ * reserve taken (Fargate's cpu is a limit, not a reservation, so only memory bounds a host).
+ */
+export function fargateNodes(snap: ClusterSnapshot, agentTimeoutMs: number): PlacementNode[] {
+  return snap.fargateHosts.map((h) => {
+    const groupCounts = new Map<string, number>();
+    for (const t of snap.tasks) {
+      const task = t.value.task;
+      if (t.value.fargateHost !== h.id || !holdsResources(task.lastStatus, task.desiredStatus) || !task.group)
+        continue;
+      groupCounts.set(task.group, (groupCounts.get(task.group) ?? 0) + 1);
+    }
+    return {
+      id: h.id,
+      arn: h.arn,
+      status: h.active ? "ACTIVE" : "INACTIVE",
+      connected: snap.now - h.lastSeenAt < agentTimeoutMs,
+      attributes: new Map(),
+      remaining: remaining(
+        { cpu: Number.MAX_SAFE_INTEGER, memory: h.memoryMiB - h.usedMiB, reservedTcp: [], reservedUdp: [] },
+        [],
+      ),
+      groupCounts,
+      ec2InstanceId: "",
+      registeredAt: 0,
+      agentVersion: "",
+      runningTasksCount: 0,
+    };
+  });
 }
 
 /** What a task of the snapshot reserves (zero when its task definition is gone). */

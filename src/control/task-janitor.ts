@@ -6,12 +6,15 @@
  * `janitorPlan` is pure; the loop applies its plan in one transaction, re-checking each record's
  * version so a concurrent change wins.
  */
+import { networkStatus } from "../domain/ecs/task.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/log.js";
 import { type Loop, startLoop } from "../lib/loop.js";
 import type { Component } from "../main/build.js";
 import { type ContainerInstanceRecord, isConnected } from "../state/ecs/container-instances.js";
+import { FARGATE_POOL } from "../state/ecs/fargate-hosts.js";
 import { K } from "../state/ecs/kinds.js";
+import { dropTaskNetwork, syncTaskNetwork } from "../state/ecs/task-network.js";
 import { deleteTask, putTask, type TaskRecord } from "../state/ecs/tasks.js";
 import type { Store, StoredRecord } from "../state/store.js";
 
@@ -41,24 +44,22 @@ export function janitorPlan(
     if (t.desiredStatus !== "STOPPED") continue;
     const inst = rec.value.instanceId
       ? instances.get(`${rec.value.cluster}/${rec.value.instanceId}`)
-      : undefined;
+      : rec.value.fargateHost
+        ? instances.get(`${FARGATE_POOL}/${rec.value.fargateHost}`)
+        : undefined;
     const orphaned = !inst || (inst.status === "INACTIVE" && !isConnected(inst, now, opts.agentTimeoutMs));
     if (!orphaned) continue;
-    plan.settle.push({
-      rec,
-      next: {
-        ...rec.value,
-        task: {
-          ...t,
-          lastStatus: "STOPPED",
-          stoppingAt: t.stoppingAt ?? now,
-          executionStoppedAt: t.executionStoppedAt ?? now,
-          stoppedAt: now,
-          containers: t.containers.map((c) => ({ ...c, lastStatus: "STOPPED" })),
-          version: (t.version ?? 0) + 1,
-        },
-      },
-    });
+    const task = {
+      ...t,
+      lastStatus: "STOPPED",
+      stoppingAt: t.stoppingAt ?? now,
+      executionStoppedAt: t.executionStoppedAt ?? now,
+      stoppedAt: now,
+      containers: t.containers.map((c) => ({ ...c, lastStatus: "STOPPED" })),
+      version: (t.version ?? 0) + 1,
+    };
+    if (rec.value.network) networkStatus(task, rec.value.network);
+    plan.settle.push({ rec, next: { ...rec.value, task } });
   }
   return plan;
 }
@@ -78,10 +79,12 @@ export function taskJanitor(
       for (const rec of plan.purge) {
         const region = rec.key.slice(0, rec.key.indexOf("/"));
         await deleteTask(tx, region, rec.value);
+        await dropTaskNetwork(tx, region, rec.value);
       }
       for (const { rec, next } of plan.settle) {
         const region = rec.key.slice(0, rec.key.indexOf("/"));
         await putTask(tx, region, next, rec.version);
+        await syncTaskNetwork(tx, region, next);
       }
       if (plan.purge.length || plan.settle.length) {
         opts.log.debug("task janitor", { purged: plan.purge.length, settled: plan.settle.length });

@@ -12,6 +12,8 @@ export interface ErrorDef {
   readonly status: number;
   /** The code and status Query-protocol services (IAM, STS, ELBv2, EC2) use, when different. */
   readonly query?: { readonly code: string; readonly status: number };
+  /** The code and status EC2 uses, when it differs from the Query code (authorization failures). */
+  readonly ec2?: { readonly code: string; readonly status: number };
   /** "Sender" (client fault) or "Receiver" (server fault), as Query error bodies say. */
   readonly fault: "Sender" | "Receiver";
   /** One line for docs/ERRORS.md: when Berth raises it. */
@@ -22,7 +24,11 @@ const def = (
   code: string,
   status: number,
   when: string,
-  extra: { query?: { code: string; status: number }; fault?: "Sender" | "Receiver" } = {},
+  extra: {
+    query?: { code: string; status: number };
+    ec2?: { code: string; status: number };
+    fault?: "Sender" | "Receiver";
+  } = {},
 ): ErrorDef => ({
   code,
   status,
@@ -30,6 +36,10 @@ const def = (
   fault: extra.fault ?? (status >= 500 ? "Receiver" : "Sender"),
   ...extra,
 });
+
+/** An EC2 error: the same code in every protocol field, HTTP 400, a client fault. */
+const q = (code: string, when: string): ErrorDef =>
+  def(code, 400, when, { query: { code, status: 400 }, fault: "Sender" });
 
 export const Errors = {
   // --- Protocol and gateway -------------------------------------------------------------------
@@ -102,6 +112,7 @@ export const Errors = {
   }),
   AccessDenied: def("AccessDeniedException", 400, "the caller is not allowed to perform the action", {
     query: { code: "AccessDenied", status: 403 },
+    ec2: { code: "UnauthorizedOperation", status: 403 },
   }),
 
   // --- Shared by several services ---------------------------------------------------------------
@@ -466,6 +477,79 @@ export const Errors = {
   TooManyListeners: elb("TooManyListeners", "a load balancer would have more than 50 listeners"),
   TooManyActions: elb("TooManyActions", "a rule or listener has more actions than allowed"),
   TooManyTargetGroups: elb("TooManyTargetGroups", "a forward action names more than 5 target groups"),
+  // --- EC2 (VPCs, subnets, security groups, network interfaces; ec2Query codes, HTTP 400) --------
+  Ec2MissingParameter: q("MissingParameter", "EC2: a required parameter is missing"),
+  Ec2InvalidParameter: q("InvalidParameter", "EC2: a parameter is not valid in this combination"),
+  Ec2InvalidParameterCombination: q(
+    "InvalidParameterCombination",
+    "EC2: parameters that cannot be used together were given together",
+  ),
+  Ec2DryRun: def("DryRunOperation", 412, "EC2: DryRun was set and the request would have succeeded", {
+    query: { code: "DryRunOperation", status: 412 },
+    fault: "Sender",
+  }),
+  Ec2InvalidId: q("InvalidID", "EC2 tagging: a resource id is not one of a taggable resource"),
+  Ec2InvalidFilter: q("InvalidFilter", "EC2 Describe*: a filter name is not one the operation knows"),
+  Ec2InvalidNextToken: q("InvalidNextToken", "EC2 Describe*: NextToken did not come from the same listing"),
+  InvalidVpcIdNotFound: q("InvalidVpcID.NotFound", "EC2: the VPC does not exist"),
+  InvalidVpcIdMalformed: q("InvalidVpcID.Malformed", "EC2: a VPC id is not of the form vpc-…"),
+  InvalidVpcRange: q("InvalidVpc.Range", "CreateVpc: the CIDR block is larger than /16 or smaller than /28"),
+  InvalidSubnetIdNotFound: q("InvalidSubnetID.NotFound", "EC2: the subnet does not exist"),
+  InvalidSubnetIdMalformed: q("InvalidSubnetID.Malformed", "EC2: a subnet id is not of the form subnet-…"),
+  InvalidSubnetRange: q(
+    "InvalidSubnet.Range",
+    "CreateSubnet: the CIDR block is outside the VPC or of a bad size",
+  ),
+  InvalidSubnetConflict: q("InvalidSubnet.Conflict", "CreateSubnet: the CIDR block overlaps another subnet"),
+  InvalidGroupNotFound: q("InvalidGroup.NotFound", "EC2: the security group does not exist (in that VPC)"),
+  InvalidGroupIdMalformed: q("InvalidGroupId.Malformed", "EC2: a security group id is not of the form sg-…"),
+  InvalidGroupDuplicate: q("InvalidGroup.Duplicate", "CreateSecurityGroup: the VPC has a group of that name"),
+  VpcIdNotSpecified: q("VPCIdNotSpecified", "EC2: no VpcId was given and the region has no default VPC"),
+  CannotDelete: q("CannotDelete", "DeleteSecurityGroup on a VPC's default security group"),
+  InvalidPermissionDuplicate: q("InvalidPermission.Duplicate", "Authorize*: the rule exists already"),
+  InvalidPermissionNotFound: q("InvalidPermission.NotFound", "Revoke*: no rule matches"),
+  InvalidPermissionMalformed: q(
+    "InvalidPermission.Malformed",
+    "Authorize*/Revoke*: a rule's source is malformed",
+  ),
+  InvalidSecurityGroupRuleIdNotFound: q(
+    "InvalidSecurityGroupRuleId.NotFound",
+    "EC2: a security group rule id names no rule of the group",
+  ),
+  InvalidSecurityGroupRuleIdMalformed: q(
+    "InvalidSecurityGroupRuleId.Malformed",
+    "EC2: a security group rule id is not of the form sgr-…",
+  ),
+  RulesPerSecurityGroupLimitExceeded: q(
+    "RulesPerSecurityGroupLimitExceeded",
+    "Authorize*: a group would have more than 60 inbound or 60 outbound rules",
+  ),
+  InvalidNetworkInterfaceIdNotFound: q(
+    "InvalidNetworkInterfaceID.NotFound",
+    "EC2: the network interface does not exist",
+  ),
+  InvalidNetworkInterfaceIdMalformed: q(
+    "InvalidNetworkInterfaceID.Malformed",
+    "EC2: a network interface id is not of the form eni-…",
+  ),
+  InvalidPrefixListIdNotFound: q(
+    "InvalidPrefixListId.NotFound",
+    "Authorize*: a rule names a prefix list (Berth has none)",
+  ),
+  DependencyViolation: q(
+    "DependencyViolation",
+    "EC2 Delete*: the resource is still used (a VPC's subnets and groups, a subnet's or group's interfaces, a group referenced by another group's rules)",
+  ),
+  Ec2TagLimitExceeded: q("TagLimitExceeded", "CreateTags: a resource would have more than 50 tags"),
+  VpcLimitExceeded: q("VpcLimitExceeded", "CreateVpc: the region has 5 VPCs already"),
+  SecurityGroupLimitExceeded: q(
+    "SecurityGroupLimitExceeded",
+    "CreateSecurityGroup: the VPC has 2,500 groups",
+  ),
+  InsufficientFreeAddressesInSubnet: q(
+    "InsufficientFreeAddressesInSubnet",
+    "EC2: an interface could not get an address: the subnet is full",
+  ),
 } as const satisfies Record<string, ErrorDef>;
 
 /** An ELBv2 error: the same code for JSON and Query (ELBv2 speaks Query only), HTTP 400, Sender. */

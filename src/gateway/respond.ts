@@ -46,8 +46,9 @@ export function sendError(
   xmlNamespace?: string,
 ): void {
   if (protocol === "awsQuery" || protocol === "ec2Query") {
-    const code = err.def.query?.code ?? err.def.code;
-    const status = err.def.query?.status ?? err.def.status;
+    const ec2 = protocol === "ec2Query" ? err.def.ec2 : undefined;
+    const code = ec2?.code ?? err.def.query?.code ?? err.def.code;
+    const status = ec2?.status ?? err.def.query?.status ?? err.def.status;
     const body = renderQueryError(code, err.message, err.def.fault, {
       requestId,
       flavor: protocol === "ec2Query" ? "ec2" : "query",

@@ -5,6 +5,7 @@ import type { Attribute } from "@aws-sdk/client-ecs";
 import { Agent, type AgentNetwork } from "../agent/agent.js";
 import type { PullBehavior } from "../agent/engine/task-runner.js";
 import { dockerNetwork } from "../agent/network/bridge.js";
+import type { VpcRouters } from "../agent/network/vpc-router.js";
 import { DockerRuntime } from "../agent/runtime/docker-runtime.js";
 import type { ContainerRuntime } from "../agent/runtime/runtime.js";
 import type { Clock } from "../lib/clock.js";
@@ -25,6 +26,8 @@ export interface LocalAgentOptions {
   cleanupWaitMs?: number;
   cgroups?: boolean;
   bindIp?: string;
+  /** Be Berth-managed Fargate capacity for the region (not a container instance of a cluster). */
+  fargate?: boolean;
 }
 
 export function localAgent(
@@ -36,6 +39,8 @@ export function localAgent(
     reservedPorts: () => number[];
     clock: Clock;
     log: Logger;
+    /** The host's VPC routers, shared by the process's agents. */
+    vpcRouters?: VpcRouters;
   },
 ): Component & { agent(): Agent | undefined } {
   let agent: Agent | undefined;
@@ -48,7 +53,7 @@ export function localAgent(
       name: opts.name ?? hostname(),
       dataDir: join(opts.dataDir, opts.dir ?? "agent"),
       runtime: opts.runtime ?? new DockerRuntime(),
-      network: opts.network ?? dockerNetwork(),
+      network: opts.network ?? dockerNetwork(opts.vpcRouters),
       clock: opts.clock,
       log: opts.log.child({ component: "agent" }),
       reservedPorts: opts.reservedPorts(),
@@ -59,9 +64,10 @@ export function localAgent(
       ...(opts.cleanupWaitMs !== undefined ? { cleanupWaitMs: opts.cleanupWaitMs } : {}),
       ...(opts.cgroups !== undefined ? { cgroups: opts.cgroups } : {}),
       ...(opts.bindIp !== undefined ? { bindIp: opts.bindIp } : {}),
+      ...(opts.fargate ? { fargate: true } : {}),
     });
   return {
-    name: "agent",
+    name: opts.fargate ? "fargate-agent" : "agent",
     agent: () => agent,
     async start() {
       agent = make();

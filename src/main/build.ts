@@ -7,8 +7,10 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Agent } from "../agent/agent.js";
+import { VpcRouters } from "../agent/network/vpc-router.js";
 import { agentApi, type LogSink } from "../agentapi/server.js";
 import { createAuthorizer } from "../authz/authorizer.js";
 import { callerPolicyCache } from "../authz/caller-policies.js";
@@ -30,6 +32,7 @@ import { temporaryCredentials } from "../identity/temporary.js";
 import { type LbController, lbController } from "../lb/controller.js";
 import { type Clock, systemClock } from "../lib/clock.js";
 import { createLogger, type Logger } from "../lib/log.js";
+import { ec2Service } from "../services/ec2/index.js";
 import { ecsService } from "../services/ecs/index.js";
 import { elbv2Service } from "../services/elbv2/index.js";
 import { iamService } from "../services/iam/index.js";
@@ -65,6 +68,8 @@ export interface BuildOptions {
   agent?: LocalAgentOptions | false;
   /** More in-process agents on this host, each its own container instance. */
   agents?: LocalAgentOptions[];
+  /** Run Berth-managed Fargate capacity in-process (`berth up` does): an agent that runs FARGATE tasks. */
+  fargate?: LocalAgentOptions | false;
   /** How long after its last call an agent counts as disconnected (default 60 s). */
   agentTimeoutMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
@@ -101,10 +106,12 @@ export interface Berth {
   readonly loadBalancers: LbController;
   /** The in-process agent, once started. */
   agent(): Agent | undefined;
-  /** Every in-process agent. */
+  /** Every in-process agent (the Fargate host included). */
   agents(): Agent[];
   /** The container registry's background work, to run on demand. */
   readonly registry: RegistryHandle;
+  /** The in-process Fargate host, once started. */
+  fargateAgent(): Agent | undefined;
   /** Listen on config.host:config.port (0 picks a free port). Resolves to the endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -180,6 +187,8 @@ export function build(opts: BuildOptions): Berth {
     ...registry.services,
     // Load balancers (ELBv2); HAProxy is the data plane (src/lb/).
     elbv2Service({ store: theStore, ports: lb.ports }),
+    // VPCs, subnets, security groups and task network interfaces (awsvpc networking).
+    ec2Service({ store: theStore }),
   ];
   const components: Component[] = [
     secretPurgeComponent({ store: theStore, clock, log: log.child({ component: "secrets-purge" }) }),
@@ -240,22 +249,39 @@ export function build(opts: BuildOptions): Berth {
       log: log.child({ component: "service-load-balancing" }),
     }),
   );
-  // In-process agents: `agent` for one, `agents` for several on this host (each its own instance).
+  // In-process agents: `agent` for one, `agents` for several on this host (each its own instance),
+  // and `fargate` for the Berth-managed Fargate host. They share the host's VPC routers.
+  const vpcRouters = new VpcRouters();
   const agentOptions = [...(opts.agent ? [opts.agent] : []), ...(opts.agents ?? [])];
+  const common = {
+    url: () => url,
+    joinToken,
+    region: config.region,
+    dataDir: config.dataDir,
+    // Berth's own port is known only once it listens (port 0 picks one).
+    reservedPorts: () => [Number(new URL(url).port)],
+    clock,
+    log,
+    vpcRouters,
+  };
   const agentComponents = agentOptions.map((a, i) =>
     localAgent({
       ...a,
       ...(opts.agents && !a.dir ? { dir: `agent-${a.name ?? i + 1}` } : {}),
-      url: () => url,
-      joinToken,
-      region: config.region,
-      dataDir: config.dataDir,
-      // Berth's own port is known only once it listens (port 0 picks one).
-      reservedPorts: () => [Number(new URL(url).port)],
-      clock,
-      log,
+      ...common,
     }),
   );
+  if (opts.fargate) {
+    agentComponents.push(
+      localAgent({
+        name: `${hostname()}-fargate`,
+        dir: "fargate-agent",
+        ...opts.fargate,
+        fargate: true,
+        ...common,
+      }),
+    );
+  }
   const reset = async () => {
     await theStore.wipe();
     for (const c of components) await c.reset?.();
@@ -290,7 +316,8 @@ export function build(opts: BuildOptions): Berth {
     components,
     keyring,
     loadBalancers: lb,
-    agent: () => agentComponents[0]?.agent(),
+    agent: () => (opts.agent || opts.agents ? agentComponents[0]?.agent() : undefined),
+    fargateAgent: () => (opts.fargate ? agentComponents[agentComponents.length - 1]?.agent() : undefined),
     agents: () => agentComponents.map((c) => c.agent()).filter((a): a is Agent => a !== undefined),
     registry: registry.handle,
     async listen() {

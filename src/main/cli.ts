@@ -21,6 +21,7 @@ commands:
            --data-dir DIR (BERTH_DATA_DIR, default ~/.berth)   --region R (BERTH_REGION, default us-east-1)
            --log-level debug|info|warn|error (BERTH_LOG_LEVEL)   --no-agent (control plane only)
            --agents N (N container instances on this host, in zones a, b, c; default 1)
+           --no-fargate (no Berth-managed Fargate capacity on this host)
 ${AGENT_USAGE}  reset    wipe all state of a running Berth (signed with the root credentials)
            --endpoint URL (default http://127.0.0.1:<port>)   --data-dir DIR   --region R
   master-key status|rotate|rewrap
@@ -53,7 +54,7 @@ Try:
       --container-definitions '[{"name":"web","image":"busybox","memory":64,"essential":true}]'
   ${e} ecs list-task-definitions
 
-${agent ? "This host is a container instance of cluster default. " : ""}Join another host (or another agent on this one):
+${agent ? "This host is a container instance of cluster default and runs FARGATE tasks. " : ""}Join another host (or another agent on this one):
   bin/berth agent --control-plane ${url} --token ${joinToken} --cluster default --name <name>
 `;
 }
@@ -68,6 +69,7 @@ async function up(args: string[]): Promise<void> {
       region: { type: "string" },
       "log-level": { type: "string" },
       "no-agent": { type: "boolean" },
+      "no-fargate": { type: "boolean" },
       agents: { type: "string" },
     },
   });
@@ -94,6 +96,8 @@ async function up(args: string[]): Promise<void> {
     credentials,
     joinToken,
     ...(values["no-agent"] ? { agent: false } : agents ? { agents } : { agent: {} }),
+    // Fargate tasks run on Berth-managed capacity on this host (an agent that is no container instance).
+    ...(values["no-agent"] || values["no-fargate"] ? {} : { fargate: {} }),
   });
   const url = await berth.listen();
   process.stdout.write(

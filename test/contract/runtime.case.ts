@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { ensurePauseImage, PAUSE_IMAGE } from "../../src/agent/network/pause.js";
 import type {
   ContainerRuntime,
   ContainerSpec,
@@ -163,6 +164,24 @@ export function runtimeContract(
       );
       assert.equal(await rt.hasImage(fx.missingImage), false);
       assert.equal(await rt.hasImage(fx.image), true);
+    });
+
+    it("imports an image from a tar of its file system and runs it (the agent's pause image)", async () => {
+      await ensurePauseImage(rt);
+      assert.equal(await rt.hasImage(PAUSE_IMAGE), true);
+      const id = await make({ image: PAUSE_IMAGE, entryPoint: ["/pause"], command: [], networkMode: "none" });
+      await rt.start(id);
+      assert.equal((await rt.inspect(id))?.status, "running");
+      await rt.kill(id);
+      const s = await eventually(async () => {
+        const st = await rt.inspect(id);
+        return st?.status === "exited" ? st : undefined;
+      });
+      assert.equal(s.exitCode, 137);
+      await assert.rejects(
+        rt.importImage("berth-contract/broken:1", Buffer.from("not a tar")),
+        (e: unknown) => e instanceof RuntimeError && e.kind === "image",
+      );
     });
 
     it("refuses a second container with the same name", async () => {

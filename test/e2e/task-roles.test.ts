@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import {
   type ContainerDefinition,
   CreateServiceCommand,
@@ -35,6 +36,7 @@ import {
 import { CreateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { eventually, startBerth, type TestBerth } from "../helpers/berth.js";
+import { ec2Client } from "../helpers/ec2.js";
 
 const docker = promisify(execFile);
 const nodeModules = resolve(import.meta.dirname, "../../../node_modules");
@@ -346,6 +348,7 @@ describe("task secrets and IAM roles", () => {
     script: string,
     extra: Partial<RegisterTaskDefinitionCommandInput>,
     env: Record<string, string> = {},
+    runExtra: Record<string, unknown> = {},
   ) {
     await writeFile(join(out, `${tag}.js`), script);
     const td = await register(
@@ -372,7 +375,7 @@ describe("task secrets and IAM roles", () => {
     );
     const environment = Object.entries(env).map(([name, value]) => ({ name, value }));
     const overrides = { containerOverrides: [{ name: "probe", environment }] };
-    const t = await stoppedTask((await run(td, { overrides })).taskArn!);
+    const t = await stoppedTask((await run(td, { overrides, ...runExtra })).taskArn!);
     assert.equal(t.containers![0]!.exitCode, 0, t.stoppedReason);
     return { task: t, result: JSON.parse(await readFile(join(out, `result-${tag}.json`), "utf8")) };
   }
@@ -393,18 +396,36 @@ const fs = require("node:fs");
 })().catch((err) => { fs.writeFileSync(process.env.OUT, JSON.stringify({ error: String(err) })); });
 `;
 
-  for (const networkMode of ["bridge", "host"] as const) {
+  for (const networkMode of ["bridge", "host", "awsvpc"] as const) {
     it(`lets the AWS SDK in a ${networkMode}-mode task use its task role, as the role's policy allows`, async () => {
-      const { task, result } = await nodeProbe(`sdk-${networkMode}`, probeScript, {
-        taskRoleArn: roles.app,
-        networkMode,
-      });
+      // awsvpc: the default VPC's subnet in the agent's zone, and its default security group.
+      const runExtra =
+        networkMode === "awsvpc"
+          ? {
+              networkConfiguration: {
+                awsvpcConfiguration: {
+                  subnets: [
+                    (await ec2Client(b).send(new DescribeSubnetsCommand({}))).Subnets!.find(
+                      (s) => s.AvailabilityZone === `${b.region}a`,
+                    )!.SubnetId!,
+                  ],
+                },
+              },
+            }
+          : {};
+      const { task, result } = await nodeProbe(
+        `sdk-${networkMode}`,
+        probeScript,
+        { taskRoleArn: roles.app, networkMode },
+        {},
+        runExtra,
+      );
       const taskId = task.taskArn!.slice(task.taskArn!.lastIndexOf("/") + 1);
       assert.equal(result.error, undefined);
       assert.match(result.identity, new RegExp(`:assumed-role/app-role/${taskId}$`));
       assert.equal(result["/e2e/allowed"], "you may read me");
       assert.equal(result["/e2e/db-password"], "AccessDeniedException");
-      if (networkMode === "bridge") {
+      if (networkMode !== "host") {
         assert.equal(result.env.endpoint, "http://169.254.170.2");
         assert.match(result.env.relative, /^\/v2\/credentials\/[0-9a-f-]{36}$/);
       } else {

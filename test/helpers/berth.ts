@@ -65,6 +65,8 @@ export interface StartOptions {
   agent?: boolean | LocalAgentOptions;
   /** Several in-process agents (container instances) on this host. */
   agents?: LocalAgentOptions[];
+  /** Run the Berth-managed Fargate host on the real Docker engine (true), or with these options. */
+  fargate?: boolean | LocalAgentOptions;
   agentTimeoutMs?: number;
   stoppedTaskRetentionMs?: number;
   serviceSettleMs?: number;
@@ -93,6 +95,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<TestBerth> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     agent: opts.agent === true ? {} : opts.agent || false,
     ...(opts.agents ? { agents: opts.agents } : {}),
+    ...(opts.fargate ? { fargate: opts.fargate === true ? {} : opts.fargate } : {}),
     ...(opts.agentTimeoutMs !== undefined ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
     ...(opts.stoppedTaskRetentionMs !== undefined
       ? { stoppedTaskRetentionMs: opts.stoppedTaskRetentionMs }

@@ -95,7 +95,13 @@ async function spawnCommand(
  * (tasks outlive Berth): its containers, volumes, bridge network and endpoint route. Tests call it
  * so Docker's address pools are not used up.
  */
-export async function removeAgentLeftovers(dataDir: string, agentDir = `${dataDir}/agent`): Promise<void> {
+export async function removeAgentLeftovers(dataDir: string, agentDir?: string): Promise<void> {
+  // `berth up` runs an EC2 agent and the Fargate host, each in its own folder of the data dir.
+  for (const dir of agentDir ? [agentDir] : [`${dataDir}/agent`, `${dataDir}/fargate-agent`])
+    await removeLeftoversOf(dir);
+}
+
+async function removeLeftoversOf(agentDir: string): Promise<void> {
   const { readFile } = await import("node:fs/promises");
   const { DockerRuntime } = await import("../../src/agent/runtime/docker-runtime.js");
   const { removeBridge, unrouteEndpoint } = await import("../../src/agent/network/bridge.js");

@@ -132,6 +132,8 @@ export class Sim {
       services: sorted(this.services),
       taskDefinitions: this.taskDefinitions,
       seq: this.seq,
+      fargateHosts: [],
+      subnetZones: new Map(),
     };
   }
 

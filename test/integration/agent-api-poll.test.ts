@@ -179,6 +179,7 @@ describe("agent API long-poll", () => {
   });
 
   it("waits until StopTask asks a task to stop, then returns the stop", async () => {
+    // RunTask places at random by default; spread by instance to have one task on each.
     const run = await ecs.send(
       new RunTaskCommand({
         taskDefinition: td,

@@ -72,11 +72,19 @@ describe("unsupportedForRun", () => {
       td: td({}, { linuxParameters: { initProcessEnabled: true, sharedMemorySize: 64 } }),
     },
     { name: "a restartPolicy that is disabled", td: td({}, { restartPolicy: { enabled: false } }) },
+    { name: "networkMode awsvpc", td: td({ networkMode: "awsvpc" }) },
   ];
   for (const c of runnable) it(`runs ${c.name}`, () => assert.equal(unsupportedForRun(c.td), undefined));
 
   const refused: { td: StoredTaskDefinition; want: string }[] = [
-    { td: td({ networkMode: "awsvpc" }), want: "networkMode awsvpc is not supported yet" },
+    {
+      td: td({ networkMode: "awsvpc" }, { links: ["db"] }),
+      want: "container 'app': links are not supported with networkMode awsvpc",
+    },
+    {
+      td: td({ networkMode: "awsvpc" }, { dnsServers: ["1.1.1.1"] }),
+      want: "container 'app': dnsServers and dnsSearchDomains are not supported with networkMode awsvpc (the task uses the VPC's DNS)",
+    },
     {
       td: td({ proxyConfiguration: { containerName: "app" } }),
       want: "proxyConfiguration (App Mesh) is not supported",

@@ -130,6 +130,8 @@ function plan(
     services: [{ kind: "ecs.service", key: "us-east-1/default/web", version: 1, value: svc }],
     taskDefinitions: new Map([[TD, td]]),
     seq: 1,
+    fargateHosts: [],
+    subnetZones: new Map(),
   };
   let n = 0;
   return schedule({

@@ -107,22 +107,23 @@ export class MetadataServer {
         s.once("error", reject);
         s.listen(port, address, () => resolve(s));
       });
-    let port = preferredPort;
-    for (const [i, address] of addresses.entries()) {
+    // One port on every address: the preferred one when free everywhere, else the first port the
+    // first address gets that the others have free too.
+    for (let attempt = 0; ; attempt++) {
+      let port = attempt === 0 ? preferredPort : 0;
       try {
-        const s = await tryListen(address, port);
-        this.servers.push(s);
-        port = (s.address() as AddressInfo).port;
-      } catch (err) {
-        if (i === 0 && port !== 0) {
-          const s = await tryListen(address, 0);
+        for (const address of addresses) {
+          const s = await tryListen(address, port);
           this.servers.push(s);
           port = (s.address() as AddressInfo).port;
-        } else throw err;
+        }
+        this.port = port;
+        return port;
+      } catch (err) {
+        await this.close();
+        if (attempt >= 10 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
       }
     }
-    this.port = port;
-    return port;
   }
 
   async close(): Promise<void> {
@@ -208,10 +209,30 @@ function containerMetadata(view: RunnerView, c: ViewContainer, version: 3 | 4): 
   const def: ContainerDefinition = c.def;
   const st = c.state;
   const mode = view.spec.taskDefinition.networkMode ?? "bridge";
-  const networks = Object.entries(st?.networks ?? {}).map(([name, n]) => ({
-    NetworkMode: mode === "bridge" ? "bridge" : name,
-    IPv4Addresses: n.ipAddress ? [n.ipAddress] : [],
-  }));
+  const net = view.spec.network;
+  const networks =
+    mode === "awsvpc" && net
+      ? [
+          {
+            NetworkMode: "awsvpc",
+            IPv4Addresses: [net.privateIp],
+            ...(version === 4
+              ? {
+                  AttachmentIndex: 0,
+                  MACAddress: net.macAddress,
+                  IPv4SubnetCIDRBlock: net.subnetCidr,
+                  DomainNameServers: [net.dnsServer],
+                  DomainNameSearchList: [net.dnsSearch],
+                  PrivateDNSName: net.privateDnsName,
+                  SubnetGatewayIpv4Address: `${net.gateway}/${net.subnetCidr.split("/")[1]}`,
+                }
+              : {}),
+          },
+        ]
+      : Object.entries(st?.networks ?? {}).map(([name, n]) => ({
+          NetworkMode: mode === "bridge" ? "bridge" : name,
+          IPv4Addresses: n.ipAddress ? [n.ipAddress] : [],
+        }));
   const out: Record<string, unknown> = {
     DockerId: c.observed.id ?? "",
     Name: def.name,
@@ -278,6 +299,7 @@ function taskMetadata(view: RunnerView, version: 3 | 4): Record<string, unknown>
   };
   if (version === 4) {
     out.LaunchType = view.spec.launchType;
+    if (view.spec.network) out.VPCID = view.spec.network.vpcId;
     if (view.spec.group?.startsWith("service:")) out.ServiceName = view.spec.group.slice("service:".length);
   }
   return out;

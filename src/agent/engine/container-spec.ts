@@ -72,6 +72,8 @@ export interface SpecContext {
   cgroupParent?: string;
   /** First host port of each containerPortRange mapping, by mapping index (bridge mode). */
   hostPortRanges?: ReadonlyMap<number, number>;
+  /** awsvpc: the pause container whose network namespace the task's containers share. */
+  networkContainer?: string;
 }
 
 const MiB = 1024 * 1024;
@@ -110,7 +112,7 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
   Object.assign(env, {
     ECS_CONTAINER_METADATA_URI: ctx.metadataV3,
     ECS_CONTAINER_METADATA_URI_V4: ctx.metadataV4,
-    AWS_EXECUTION_ENV: "AWS_ECS_EC2",
+    AWS_EXECUTION_ENV: task.launchType === "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2",
     AWS_REGION: env.AWS_REGION ?? ctx.region,
     AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? ctx.region,
   });
@@ -158,7 +160,12 @@ export function containerSpec(def0: ContainerDefinition, ctx: SpecContext): Cont
     ...(def.hostname ? { hostname: def.hostname } : {}),
     tty: def.pseudoTerminal ?? false,
     openStdin: def.interactive ?? false,
-    networkMode: mode === "bridge" ? ctx.bridgeNetwork : mode,
+    networkMode:
+      mode === "bridge"
+        ? ctx.bridgeNetwork
+        : mode === "awsvpc"
+          ? `container:${ctx.networkContainer ?? "none"}`
+          : mode,
     ...(def.links && mode === "bridge"
       ? {
           links: def.links.map((l) => {

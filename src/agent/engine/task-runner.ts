@@ -40,6 +40,9 @@ import {
 } from "./decide.js";
 import { networkBindings, rangesToAllocate } from "./ports.js";
 
+/** Preparing a task failed (its network): the message is the stopped reason, as ECS words it. */
+export class TaskSetupError extends Error {}
+
 export interface RunnerView {
   spec: DesiredTask;
   known: string;
@@ -85,6 +88,20 @@ export interface RunnerHost {
   /** Create the task's cgroup parent with its task-level limits; undefined when it has none. */
   taskCgroup(task: DesiredTask): Promise<string | undefined>;
   removeTaskCgroup(task: DesiredTask): Promise<void>;
+  /**
+   * awsvpc tasks: make the task's pause container and plug it into the task's VPC. Resolves, once the
+   * pause container exists, to its name (the task's containers join its network namespace) and a
+   * promise of it running with the interface set up, which must settle before a container starts.
+   * Absent on hosts that cannot (in-memory runtimes); idempotent.
+   */
+  attachNetwork?(
+    task: DesiredTask,
+    cgroupParent: string | undefined,
+  ): Promise<{ container: string; ready: Promise<void> }>;
+  /** The task's security group rules changed. */
+  updateNetwork?(task: DesiredTask): Promise<void>;
+  /** Unplug the task and remove its pause container; idempotent. */
+  detachNetwork?(task: DesiredTask): Promise<void>;
   /** A container has started: ship its output if it logs to awslogs. */
   containerStarted(task: DesiredTask, def: ContainerDefinition, id: string): void;
   /** The task's status changed. */
@@ -130,12 +147,16 @@ export class TaskRunner {
     "pullStartedAt" | "pullStoppedAt" | "startedAt" | "executionStoppedAt" | "stoppedAt"
   > = {};
   /**
-   * The task's volumes and cgroup, made once before its first create (creates run concurrently).
-   * Both steps are idempotent, so a runner that adopted some containers prepares again when it must
-   * create the rest, and learns the cgroup parent it needs for them.
+   * The task's volumes, cgroup and network, made once (see `prepare`): while its images are pulled,
+   * or before its first create (creates run concurrently).
    */
   private prepared: Promise<void> | undefined;
   private cgroupParent: string | undefined;
+  /** awsvpc: the pause container holding the task's network namespace. */
+  private networkContainer: string | undefined;
+  /** awsvpc: settles when the task's interface is set up (containers may be created before). */
+  private networkReady: Promise<void> | undefined;
+  private networkDetached = false;
 
   constructor(
     spec: DesiredTask,
@@ -180,6 +201,14 @@ export class TaskRunner {
   }
 
   update(spec: DesiredTask): void {
+    const rules = (t: DesiredTask) => JSON.stringify([t.network?.ingress, t.network?.egress]);
+    if (spec.network && rules(spec) !== rules(this.spec) && !this.networkDetached) {
+      this.host
+        .updateNetwork?.(spec)
+        .catch((err) =>
+          this.host.log.warn("security group update failed", { task: spec.taskArn, error: String(err) }),
+        );
+    }
     this.spec = spec;
     if (spec.desiredStatus === "STOPPED") this.observed.desiredStatus = "STOPPED";
     this.kick();
@@ -312,15 +341,15 @@ export class TaskRunner {
     const { runtime } = this.host;
     switch (a.type) {
       case "pull":
+        // The task's volumes, cgroup and network are made while its images are pulled.
+        this.prepared ??= this.prepare();
+        this.prepared.catch(() => undefined);
         await this.pull();
         return;
       case "create": {
         const c = this.container(a.name);
         try {
-          this.prepared ??= (async () => {
-            await this.prepareVolumes();
-            this.cgroupParent = await this.host.taskCgroup(this.spec);
-          })();
+          this.prepared ??= this.prepare();
           await this.prepared;
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           const mode = def.disableNetworking ? "none" : (this.spec.taskDefinition.networkMode ?? "bridge");
@@ -352,21 +381,29 @@ export class TaskRunner {
             names: this.names(),
             ...(this.cgroupParent ? { cgroupParent: this.cgroupParent } : {}),
             hostPortRanges,
+            ...(this.networkContainer ? { networkContainer: this.networkContainer } : {}),
           };
           c.id = await runtime.create(containerSpec(def, ctx));
         } catch (err) {
-          c.error = `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
+          c.error =
+            err instanceof TaskSetupError
+              ? err.message
+              : `CannotCreateContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
         return;
       }
       case "start": {
         const c = this.container(a.name);
         try {
+          await this.networkReady;
           await runtime.start(c.id!);
           const def = this.spec.taskDefinition.containerDefinitions.find((d) => d.name === a.name)!;
           this.host.containerStarted(this.spec, effectiveContainer(def, this.spec.overrides), c.id!);
         } catch (err) {
-          c.error = `CannotStartContainerError: ${err instanceof Error ? err.message : String(err)}`;
+          c.error =
+            err instanceof TaskSetupError
+              ? err.message
+              : `CannotStartContainerError: ${err instanceof Error ? err.message : String(err)}`;
         }
         return;
       }
@@ -390,6 +427,7 @@ export class TaskRunner {
         this.host.log.info("stopping task", { task: this.spec.taskArn, code: a.code, reason: a.reason });
         return;
       case "cleanup":
+        await this.detachNetwork();
         await this.host
           .removeTaskCgroup(this.spec)
           .catch((err) => this.host.log.warn("cgroup cleanup failed", { error: String(err) }));
@@ -475,8 +513,53 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * The task's volumes and cgroup, and for awsvpc tasks its pause container (the interface's set-up
+   * goes on in `networkReady`). Each step is idempotent, so a runner that adopted some containers
+   * prepares again when it must create the rest, and learns the cgroup parent it needs for them.
+   */
+  private async prepare(): Promise<void> {
+    await this.prepareVolumes();
+    this.cgroupParent = await this.host.taskCgroup(this.spec);
+    if (this.spec.taskDefinition.networkMode !== "awsvpc") return;
+    const failed = (err: unknown) =>
+      new TaskSetupError(
+        `ResourceInitializationError: failed to configure ENI: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    if (!this.host.attachNetwork || !this.spec.network)
+      throw new TaskSetupError(
+        "ResourceInitializationError: this agent cannot attach awsvpc network interfaces",
+      );
+    let n: { container: string; ready: Promise<void> };
+    try {
+      n = await this.host.attachNetwork(this.spec, this.cgroupParent);
+    } catch (err) {
+      throw failed(err);
+    }
+    this.networkContainer = n.container;
+    this.networkReady = n.ready.catch((err) => {
+      throw failed(err);
+    });
+    this.networkReady.catch(() => undefined);
+  }
+
+  private async detachNetwork(): Promise<void> {
+    if (this.networkDetached || this.spec.taskDefinition.networkMode !== "awsvpc" || !this.spec.network)
+      return;
+    this.networkDetached = true;
+    // A set-up still under way finishes first, so that nothing it makes is left behind.
+    await this.prepared?.catch(() => undefined);
+    await this.networkReady?.catch(() => undefined);
+    await this.host
+      .detachNetwork?.(this.spec)
+      .catch((err) =>
+        this.host.log.warn("network detach failed", { task: this.spec.taskArn, error: String(err) }),
+      );
+  }
+
   /** Remove the task's containers and task-scoped volumes (after it stopped and its wait elapsed). */
   async removeAll(): Promise<void> {
+    await this.detachNetwork();
     for (const c of this.observed.containers) {
       if (!c.id) continue;
       await this.host.runtime.remove(c.id);

@@ -112,11 +112,26 @@ export async function unrouteEndpoint(iface: string, keep?: string): Promise<voi
 }
 
 import type { AgentNetwork } from "../agent.js";
+import { TaskInterfaces } from "./task-interface.js";
+import { ensureHostEndpoint, HOST_ENDPOINT, VpcRouters } from "./vpc-router.js";
 
-/** The real network: a bridge per agent and the 169.254.170.2 DNAT rule. */
-export function dockerNetwork(): AgentNetwork {
+/**
+ * The real network: a bridge per agent and the 169.254.170.2 DNAT rule, and awsvpc task interfaces
+ * through the host's VPC routers (shared by the agents of one process: pass the same `routers`).
+ */
+export function dockerNetwork(routers: VpcRouters = new VpcRouters()): AgentNetwork {
   let bridge: BridgeNetwork | undefined;
+  const interfaces = new TaskInterfaces(routers);
   return {
+    awsvpc: {
+      endpointAddress: HOST_ENDPOINT.address,
+      prepare: ensureHostEndpoint,
+      attach: (spec, pid, endpoint) => interfaces.attach(spec, pid, endpoint),
+      update: (spec) => interfaces.update(spec),
+      detach: (spec) => interfaces.detach(spec),
+      collect: () => routers.collectAll(),
+      sourceAddress: async (vpcId) => (await routers.find(vpcId))?.routerAddress,
+    },
     async prepare(instanceId) {
       bridge = await ensureBridge(instanceId);
       return { bridgeNetwork: bridge.name, endpointAddress: bridge.gateway };

@@ -1,5 +1,5 @@
 /** ContainerRuntime on the real Docker Engine, through dockerode and the engine's unix socket. */
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
 import type {
   ContainerRuntime,
@@ -77,6 +77,34 @@ export class DockerRuntime implements ContainerRuntime {
         const failed = err ?? output.find((o) => o.error);
         if (failed)
           reject(new RuntimeError(err ? err.message : String((failed as { error: string }).error), "image"));
+        else resolve();
+      });
+    });
+  }
+
+  async importImage(ref: string, rootfsTar: Buffer): Promise<void> {
+    const colon = ref.lastIndexOf(":");
+    const [repo, tag] =
+      colon > ref.lastIndexOf("/") ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, "latest"];
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.docker.importImage(Readable.from([rootfsTar]), {
+        repo,
+        tag,
+      })) as NodeJS.ReadableStream;
+    } catch (err) {
+      throw new RuntimeError(`import ${ref}: ${engineMessage(err)}`, "image");
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
+        const failed = err ?? output.find((o) => o.error);
+        if (failed)
+          reject(
+            new RuntimeError(
+              `import ${ref}: ${err ? err.message : String((failed as { error: string }).error)}`,
+              "image",
+            ),
+          );
         else resolve();
       });
     });

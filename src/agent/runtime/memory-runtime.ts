@@ -84,6 +84,12 @@ export class MemoryRuntime implements ContainerRuntime {
     this.localImages.add(normalize(ref));
   }
 
+  async importImage(ref: string, rootfsTar: Buffer): Promise<void> {
+    if (rootfsTar.length < 1024 || rootfsTar.length % 512 !== 0)
+      throw new RuntimeError(`import ${ref}: not a tar archive`, "image");
+    this.localImages.add(normalize(ref));
+  }
+
   async create(spec: ContainerSpec): Promise<string> {
     if (!this.localImages.has(normalize(spec.image)))
       throw new RuntimeError(`No such image: ${spec.image}`, "image");

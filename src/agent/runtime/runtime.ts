@@ -177,6 +177,8 @@ export interface ContainerRuntime {
   hasImage(ref: string): Promise<boolean>;
   /** Pull an image; rejects with RuntimeError("image") when the registry refuses. */
   pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
+  /** Make an image from a tar archive of its file system (the agent's own pause image). */
+  importImage(ref: string, rootfsTar: Buffer): Promise<void>;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
   /** SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSec`. */

@@ -6,15 +6,19 @@
  */
 import type { Tag } from "@aws-sdk/client-ecs";
 import type { Scope } from "../../domain/ecs/arns.js";
+import { DEFAULT_EPHEMERAL_GIB, PLATFORM_VERSION } from "../../domain/ecs/fargate.js";
 import { remaining, shortfall, taskNeeds } from "../../domain/ecs/resources.js";
-import { newTask, requestStop } from "../../domain/ecs/task.js";
+import { newTask, requestStop, taskArn } from "../../domain/ecs/task.js";
 import { holdsResources } from "../../domain/ecs/task-status.js";
 import { uuid } from "../../lib/ids.js";
+import { getSubnet, getVpc } from "../../state/ec2/records.js";
 import { getCluster } from "../../state/ecs/clusters.js";
 import { getInstance } from "../../state/ecs/container-instances.js";
+import { FARGATE_POOL } from "../../state/ecs/fargate-hosts.js";
 import { K } from "../../state/ecs/kinds.js";
 import type { ServiceDeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
 import { getTaskDefinitionByArn, type TaskDefinitionRecord } from "../../state/ecs/task-definitions.js";
+import { createTaskNetwork } from "../../state/ecs/task-network.js";
 import { createTask, putTask, type TaskRecord, tasksOnInstance } from "../../state/ecs/tasks.js";
 import type { StoredRecord, WriteTx } from "../../state/store.js";
 import { MAX_EVENTS, msg } from "./events.js";
@@ -101,24 +105,55 @@ export async function applyPlan(
       if (!tds.has(l.taskDefinitionArn))
         tds.set(l.taskDefinitionArn, await getTaskDefinitionByArn(tx, plan.region, l.taskDefinitionArn));
       const td = tds.get(l.taskDefinitionArn);
-      const inst = await getInstance(tx, plan.region, plan.cluster, l.instanceId);
+      const fargate = l.capacityProviderName !== undefined;
+      const inst = await getInstance(tx, plan.region, fargate ? FARGATE_POOL : plan.cluster, l.instanceId);
       if (!td || !inst) continue;
+      let az =
+        inst.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${plan.region}a`;
+      const id = l.taskId;
+      const arn = taskArn(scope, plan.cluster, id);
+      const awsvpc = service.networkConfiguration?.awsvpcConfiguration;
+      let network: Awaited<ReturnType<typeof createTaskNetwork>> | undefined;
+      if (awsvpc) {
+        // The scheduler chose the subnet from its snapshot; a subnet deleted since then skips the launch.
+        const subnet = l.subnetId ? await getSubnet(tx, plan.region, l.subnetId) : undefined;
+        if (!subnet) continue;
+        az = subnet.value.availabilityZone;
+        network = await createTaskNetwork(tx, plan.region, ctx.accountId, {
+          taskArn: arn,
+          subnet: subnet.value,
+          groupIds: await groupsOf(tx, plan.region, subnet.value.vpcId, awsvpc.securityGroups ?? []),
+          assignPublicIp: awsvpc.assignPublicIp === "ENABLED",
+          now: ctx.now,
+        });
+      }
+      const deployment = service.deployments.find((d) => d.id === l.deploymentId);
       const rec = newTask({
-        id: l.taskId,
+        id,
         scope,
         cluster: plan.cluster,
         clusterArn: cluster.value.arn,
         taskDefinition: td.value.td,
         overrides: undefined,
-        instance: { id: inst.value.id, arn: inst.value.arn },
-        availabilityZone:
-          inst.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${plan.region}a`,
+        ...(fargate ? {} : { instance: { id: inst.value.id, arn: inst.value.arn } }),
+        availabilityZone: az,
         launchType: service.launchType,
         group: `service:${service.name}`,
         startedBy: l.deploymentId,
         tags: taskTags(service, td.value.tags, plan.cluster),
         now: ctx.now,
         containerIds: l.containerIds,
+        ...(network ? { network } : {}),
+        ...(fargate
+          ? {
+              fargate: {
+                hostId: inst.value.id,
+                capacityProviderName: l.capacityProviderName!,
+                platformVersion: deployment?.platformVersion ?? PLATFORM_VERSION,
+                ephemeralGiB: td.value.td.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_GIB,
+              },
+            }
+          : {}),
       });
       await createTask(tx, plan.region, rec);
     }
@@ -163,8 +198,15 @@ async function stillValid(tx: WriteTx, plan: Plan, sp: ServicePlan): Promise<boo
     if (rec && rec.version !== s.version && rec.value.task.desiredStatus === "RUNNING") return false;
   }
   const byInstance = new Map<string, string[]>();
-  for (const l of sp.launches)
+  for (const l of sp.launches) {
+    if (l.capacityProviderName !== undefined) {
+      // Fargate: the host must still be there; its memory is re-checked by the next pass's snapshot.
+      const host = await getInstance(tx, plan.region, FARGATE_POOL, l.instanceId);
+      if (!host || host.value.status !== "ACTIVE") return false;
+      continue;
+    }
     byInstance.set(l.instanceId, [...(byInstance.get(l.instanceId) ?? []), l.taskDefinitionArn]);
+  }
   for (const [instanceId, arns] of byInstance) {
     const inst = await getInstance(tx, plan.region, plan.cluster, instanceId);
     if (!inst || inst.value.status !== "ACTIVE") return false;
@@ -195,4 +237,16 @@ async function stillValid(tx: WriteTx, plan: Plan, sp: ServicePlan): Promise<boo
     }
   }
   return true;
+}
+
+/** A service's security groups (or, when it names none, its VPC's default group). */
+async function groupsOf(
+  tx: WriteTx,
+  region: string,
+  vpcId: string,
+  named: readonly string[],
+): Promise<string[]> {
+  if (named.length > 0) return [...named];
+  const vpc = await getVpc(tx, region, vpcId);
+  return vpc ? [vpc.value.defaultGroupId] : [];
 }

@@ -30,6 +30,8 @@ export const msg = {
     `service ${service} failed to launch a task with (error ${error}).`,
   noInstances: (service: string) =>
     `(service ${service}) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. ${MORE}`,
+  noFargateCapacity: (service: string) =>
+    `(service ${service}) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone. ${MORE}`,
   unplaceable: (service: string, instanceId: string, reason: string) =>
     `(service ${service}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ${instanceId}) ${reasonText(reason)}. ${MORE}`,
 };

@@ -2,6 +2,8 @@
  * The service scheduler: (cluster snapshot, services, now) → plan. Pure — no I/O, no clock; ids and
  * randomness come from the input. See README.md in this folder for the picture and the words.
  */
+
+import { nextProvider } from "../../domain/ecs/fargate.js";
 import {
   DEFAULT_SERVICE_STRATEGY,
   type PlacementNode,
@@ -14,7 +16,7 @@ import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import type { DeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
 import type { TaskRecord } from "../../state/ecs/tasks.js";
 import type { StoredRecord } from "../../state/store.js";
-import { placementNodes } from "../cluster-snapshot.js";
+import { fargateNodes, placementNodes } from "../cluster-snapshot.js";
 import { failureThreshold, throttleDelayMs } from "./circuit-breaker.js";
 import { MAX_EVENTS, msg } from "./events.js";
 import { hasHealthChecks, type TaskHealth, taskHealth } from "./health.js";
@@ -28,6 +30,7 @@ const shortId = (t: TaskRecord) => t.id;
 export function schedule(input: SchedulerInput): Plan {
   const snap = input.snapshot;
   const nodes = placementNodes(snap, input.agentTimeoutMs);
+  const fargate = fargateNodes(snap, input.agentTimeoutMs);
   const byService = new Map<string, StoredRecord<TaskRecord>[]>();
   for (const t of snap.tasks) {
     const g = t.value.task.group;
@@ -39,7 +42,12 @@ export function schedule(input: SchedulerInput): Plan {
   const services: ServicePlan[] = [];
   for (const svc of snap.services) {
     if (svc.value.status === "INACTIVE") continue;
-    const pass = new ServicePass(input, svc, byService.get(`service:${svc.value.name}`) ?? [], nodes);
+    const pass = new ServicePass(
+      input,
+      svc,
+      byService.get(`service:${svc.value.name}`) ?? [],
+      svc.value.launchType === "FARGATE" ? fargate : nodes,
+    );
     services.push(pass.run());
   }
   return { region: snap.region, cluster: snap.cluster, seq: snap.seq, services };
@@ -161,7 +169,8 @@ class ServicePass {
     const P = this.next.deployments[0]!;
     const active = this.active();
     const onGoodNode = (t: TaskRecord) => {
-      const n = t.instanceId ? this.nodeById.get(t.instanceId) : undefined;
+      const where = t.instanceId ?? t.fargateHost;
+      const n = where ? this.nodeById.get(where) : undefined;
       return n !== undefined && n.status === "ACTIVE";
     };
     const primaryKeep = active.filter((t) => t.value.task.startedBy === P.id && onGoodNode(t.value));
@@ -298,29 +307,51 @@ class ServicePass {
       (only ? [] : parseSafe(() => parseStrategies(svc.placementStrategy))) ??
       (only ? [] : DEFAULT_SERVICE_STRATEGY);
     const nodes = only ?? this.nodes;
+    const fargate = svc.launchType === "FARGATE";
     if (!only && nodes.filter((n) => n.status !== "INACTIVE").length === 0) {
-      this.warnOnce(msg.noInstances(this.name));
+      this.warnOnce(fargate ? msg.noFargateCapacity(this.name) : msg.noInstances(this.name));
       return 0;
     }
+    const needs = taskNeeds(td);
+    const net = this.subnets();
     const result = place(nodes, {
       count,
-      needs: taskNeeds(td),
-      requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
+      // Fargate bounds a host by memory only; its cpu is a limit, not a reservation.
+      needs: fargate ? { cpu: 0, memory: needs.memory, tcpPorts: [], udpPorts: [] } : needs,
+      requiredAttributes: fargate ? [] : (td.requiresAttributes ?? []).map((a) => a.name!),
       group: `service:${this.name}`,
-      constraints: [...tdConstraints, ...svcConstraints],
-      strategies,
+      constraints: [...tdConstraints, ...svcConstraints, ...(fargate ? [] : zoneConstraint(net))],
+      strategies: fargate ? [] : strategies,
       random: this.input.random,
     });
+    const providers = new Map<string, number>();
+    const zones = new Map<string, number>();
+    for (const t of this.live()) {
+      const p = t.value.task.capacityProviderName;
+      if (p) providers.set(p, (providers.get(p) ?? 0) + 1);
+      const z = t.value.task.availabilityZone ?? "";
+      zones.set(z, (zones.get(z) ?? 0) + 1);
+    }
     for (const instanceId of result.placed) {
+      const provider = fargate ? nextProvider(svc.capacityProviderStrategy, providers) : undefined;
+      if (provider) providers.set(provider, (providers.get(provider) ?? 0) + 1);
+      const node = this.nodeById.get(instanceId);
+      const subnet = net.length
+        ? pickSubnetOf(net, zones, fargate ? undefined : node?.attributes.get("ecs.availability-zone"))
+        : undefined;
+      if (subnet) zones.set(subnet.zone, (zones.get(subnet.zone) ?? 0) + 1);
       this.launches.push({
         taskId: this.input.newId("task"),
         containerIds: td.containerDefinitions.map(() => this.input.newId("container")),
         instanceId,
         deploymentId: d.id,
         taskDefinitionArn: d.taskDefinition,
+        ...(provider ? { capacityProviderName: provider } : {}),
+        ...(subnet ? { subnetId: subnet.id } : {}),
       });
     }
-    if (result.placed.length < count && !only) {
+    if (result.placed.length < count && !only && fargate) this.warnOnce(msg.noFargateCapacity(this.name));
+    else if (result.placed.length < count && !only) {
       const closest = result.failures.find((f) => f.reason.startsWith("RESOURCE:")) ?? result.failures[0];
       if (closest) {
         const id = closest.arn.slice(closest.arn.lastIndexOf("/") + 1);
@@ -328,6 +359,13 @@ class ServicePass {
       }
     }
     return result.placed.length;
+  }
+
+  /** An awsvpc service's subnets that still exist, with their zones. */
+  private subnets(): { id: string; zone: string }[] {
+    const ids = this.next.networkConfiguration?.awsvpcConfiguration?.subnets ?? [];
+    const zones = this.input.snapshot.subnetZones;
+    return ids.flatMap((id) => (zones.has(id) ? [{ id, zone: zones.get(id)! }] : []));
   }
 
   /**
@@ -709,4 +747,23 @@ export function thresholdFor(svc: ServiceRecord): number {
   if (cfg.type === "COUNT") return Math.max(1, value);
   if (cfg.type === "UNBOUNDED_PERCENT") return Math.max(1, Math.ceil((value / 100) * desired));
   return Math.min(200, Math.max(3, Math.ceil((value / 100) * desired)));
+}
+
+/** awsvpc services on EC2 run on instances in the zones of their subnets. */
+function zoneConstraint(subnets: readonly { zone: string }[]) {
+  if (subnets.length === 0) return [];
+  const zones = [...new Set(subnets.map((s) => s.zone))];
+  return parseConstraints([
+    { type: "memberOf", expression: `attribute:ecs.availability-zone in [${zones.join(", ")}]` },
+  ]);
+}
+
+/** The subnet for a new task: in `zone` when given (EC2), else in the zone with the fewest of the service's tasks. */
+function pickSubnetOf(
+  subnets: readonly { id: string; zone: string }[],
+  perZone: ReadonlyMap<string, number>,
+  zone: string | undefined,
+): { id: string; zone: string } | undefined {
+  const candidates = subnets.filter((s) => zone === undefined || s.zone === zone);
+  return [...candidates].sort((a, b) => (perZone.get(a.zone) ?? 0) - (perZone.get(b.zone) ?? 0))[0];
 }

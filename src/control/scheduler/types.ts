@@ -35,9 +35,14 @@ export interface SchedulerInput {
 export interface Launch {
   taskId: string;
   containerIds: string[];
+  /** The container instance, or for Fargate services the Berth-managed Fargate host. */
   instanceId: string;
   deploymentId: string;
   taskDefinitionArn: string;
+  /** Fargate services: FARGATE or FARGATE_SPOT (the service's capacity provider strategy). */
+  capacityProviderName?: string;
+  /** awsvpc services: the subnet the task's network interface goes in. */
+  subnetId?: string;
 }
 
 export interface Stop {

@@ -52,7 +52,6 @@ function unsupportedLogOption(c: ContainerDefinition): string | undefined {
 
 /** Why Berth cannot run this task definition, or undefined when it can. */
 export function unsupportedForRun(td: StoredTaskDefinition): string | undefined {
-  if (td.networkMode === "awsvpc") return "networkMode awsvpc is not supported yet";
   if (td.proxyConfiguration) return "proxyConfiguration (App Mesh) is not supported";
   if ((td.inferenceAccelerators ?? []).length > 0) return "inferenceAccelerators are not supported";
   const os = td.runtimePlatform?.operatingSystemFamily;
@@ -85,6 +84,15 @@ export function unsupportedForRun(td: StoredTaskDefinition): string | undefined 
       const bad = (t.mountOptions ?? []).find((o) => !TMPFS_FLAGS.has(o) && !TMPFS_VALUED.test(o));
       if (bad !== undefined)
         return `${where}: linuxParameters.tmpfs '${t.containerPath}': mount option '${bad}' is not a tmpfs mount option`;
+    }
+    if (td.networkMode === "awsvpc") {
+      // The task's containers share one network namespace, its DNS is the VPC's.
+      if ((c.links ?? []).length > 0) return `${where}: links are not supported with networkMode awsvpc`;
+      if (c.hostname !== undefined) return `${where}: hostname is not supported with networkMode awsvpc`;
+      if ((c.extraHosts ?? []).length > 0)
+        return `${where}: extraHosts are not supported with networkMode awsvpc`;
+      if ((c.dnsServers ?? []).length > 0 || (c.dnsSearchDomains ?? []).length > 0)
+        return `${where}: dnsServers and dnsSearchDomains are not supported with networkMode awsvpc (the task uses the VPC's DNS)`;
     }
     const lp = c.linuxParameters;
     if (lp?.maxSwap !== undefined || lp?.swappiness !== undefined)

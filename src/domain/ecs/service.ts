@@ -5,6 +5,7 @@ import { AwsError, Errors } from "../../errors/catalog.js";
 import type { DeploymentRecord, ServiceDeploymentRecord, ServiceRecord } from "../../state/ecs/services.js";
 import { formatArn } from "../arn.js";
 import type { Scope } from "./arns.js";
+import { PLATFORM_FAMILY } from "./fargate.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 
@@ -107,6 +108,7 @@ export function newDeployment(opts: {
   service: string;
   taskDefinition: string;
   launchType: string;
+  platformVersion?: string | undefined;
   now: number;
   serviceDeploymentKey: (createdAt: number, id: string) => string;
 }): DeploymentRecord {
@@ -122,6 +124,7 @@ export function newDeployment(opts: {
     createdAt: opts.now,
     updatedAt: opts.now,
     launchType: opts.launchType,
+    ...(opts.platformVersion ? { platformVersion: opts.platformVersion } : {}),
     rolloutState: "IN_PROGRESS",
     rolloutStateReason: `ECS deployment ${id} in progress.`,
     serviceDeploymentArn: serviceDeploymentArn(opts.scope, opts.cluster, opts.service),
@@ -146,7 +149,7 @@ export function beginDeployment(svc: ServiceRecord, deployment: DeploymentRecord
   return previous;
 }
 
-export function renderDeployment(d: DeploymentRecord): Deployment {
+export function renderDeployment(d: DeploymentRecord, s?: ServiceRecord): Deployment {
   return {
     id: d.id,
     status: d.status,
@@ -157,7 +160,11 @@ export function renderDeployment(d: DeploymentRecord): Deployment {
     failedTasks: d.failedTasks,
     createdAt: new Date(d.createdAt),
     updatedAt: new Date(d.updatedAt),
-    launchType: d.launchType as Deployment["launchType"],
+    ...(s?.capacityProviderStrategy
+      ? { capacityProviderStrategy: s.capacityProviderStrategy }
+      : { launchType: d.launchType as Deployment["launchType"] }),
+    ...(d.platformVersion ? { platformVersion: d.platformVersion, platformFamily: PLATFORM_FAMILY } : {}),
+    ...(s?.networkConfiguration ? { networkConfiguration: s.networkConfiguration } : {}),
     rolloutState: d.rolloutState,
     rolloutStateReason: d.rolloutStateReason,
   };
@@ -177,10 +184,13 @@ export function renderService(s: ServiceRecord, withTags: boolean): Service {
     desiredCount: s.desiredCount,
     runningCount: running,
     pendingCount: pending,
-    launchType: s.launchType as Service["launchType"],
+    ...(s.capacityProviderStrategy
+      ? { capacityProviderStrategy: s.capacityProviderStrategy }
+      : { launchType: s.launchType as Service["launchType"] }),
+    ...(s.platformVersion ? { platformVersion: s.platformVersion, platformFamily: PLATFORM_FAMILY } : {}),
     taskDefinition: s.taskDefinition,
     deploymentConfiguration: { ...s.deploymentConfiguration, strategy: "ROLLING", bakeTimeInMinutes: 0 },
-    deployments: s.status === "INACTIVE" ? [] : s.deployments.map(renderDeployment),
+    deployments: s.status === "INACTIVE" ? [] : s.deployments.map((d) => renderDeployment(d, s)),
     ...(s.roleArn ? { roleArn: s.roleArn } : {}),
     events: s.events.map((e) => ({ id: e.id, createdAt: new Date(e.createdAt), message: e.message })),
     createdAt: new Date(s.createdAt),

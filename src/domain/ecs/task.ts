@@ -4,9 +4,11 @@
  */
 import type { Tag, Task, TaskOverride } from "@aws-sdk/client-ecs";
 import type { TaskReport } from "../../agentapi/protocol.js";
-import type { StoredContainer, StoredTask, TaskRecord } from "../../state/ecs/tasks.js";
+import type { StoredContainer, StoredTask, TaskNetworkRecord, TaskRecord } from "../../state/ecs/tasks.js";
 import { formatArn } from "../arn.js";
 import type { Scope } from "./arns.js";
+import { eniAttachment, regionOfArn } from "./eni-attachment.js";
+import { PLATFORM_FAMILY } from "./fargate.js";
 import { taskNeeds, withContainerOverride } from "./resources.js";
 import type { StoredTaskDefinition } from "./task-definition.js";
 import { canAdvance, statusRank } from "./task-status.js";
@@ -37,6 +39,10 @@ export interface NewTask {
   now: number;
   /** One id per container, for container ARNs. */
   containerIds: string[];
+  /** awsvpc tasks: the interface made for the task. */
+  network?: TaskNetworkRecord;
+  /** Fargate tasks: the Berth-managed host, the provider, the platform and the ephemeral storage. */
+  fargate?: { hostId: string; capacityProviderName: string; platformVersion: string; ephemeralGiB: number };
 }
 
 /** The overrides ECS reports: every container named, even those not overridden. */
@@ -71,7 +77,7 @@ export function newTask(n: NewTask): TaskRecord {
     };
   });
   const task: StoredTask = {
-    attachments: [],
+    attachments: n.network ? [eniAttachment(n.network, n.scope.region, "PRECREATED")] : [],
     attributes: [{ name: "ecs.cpu-architecture", value: "x86_64" }],
     availabilityZone: n.availabilityZone,
     clusterArn: n.clusterArn,
@@ -87,6 +93,15 @@ export function newTask(n: NewTask): TaskRecord {
     launchType: n.launchType as Task["launchType"],
     memory: n.overrides?.memory ?? td.memory ?? String(needs.memory),
     overrides: fullOverrides(td, n.overrides),
+    ...(n.fargate
+      ? {
+          capacityProviderName: n.fargate.capacityProviderName,
+          platformVersion: n.fargate.platformVersion,
+          platformFamily: PLATFORM_FAMILY,
+          ephemeralStorage: { sizeInGiB: n.fargate.ephemeralGiB },
+          fargateEphemeralStorage: { sizeInGiB: n.fargate.ephemeralGiB },
+        }
+      : {}),
     ...(n.startedBy !== undefined ? { startedBy: n.startedBy } : {}),
     taskArn: arn,
     taskDefinitionArn: td.taskDefinitionArn,
@@ -96,6 +111,8 @@ export function newTask(n: NewTask): TaskRecord {
     id: n.id,
     cluster: n.cluster,
     ...(n.instance ? { instanceId: n.instance.id } : {}),
+    ...(n.fargate ? { fargateHost: n.fargate.hostId } : {}),
+    ...(n.network ? { network: n.network } : {}),
     task,
     tags: n.tags,
   };
@@ -150,9 +167,28 @@ export function applyReport(rec: TaskRecord, r: TaskReport, now: number): TaskRe
     if (cr.networkBindings) c.networkBindings = cr.networkBindings;
     if (cr.healthStatus) c.healthStatus = cr.healthStatus;
   }
+  if (rec.network) networkStatus(t, rec.network);
   if (JSON.stringify(t) === before) return undefined;
   t.version = (t.version ?? 0) + 1;
   return { ...rec, task: t };
+}
+
+/**
+ * An awsvpc task's attachment follows its status: ATTACHED (and the containers' networkInterfaces) once
+ * the agent set up its network (PENDING or later), DELETED once the task stopped.
+ */
+export function networkStatus(t: StoredTask, net: TaskNetworkRecord): void {
+  const stopped = t.lastStatus === "STOPPED";
+  const up = statusRank(t.lastStatus) >= statusRank("PENDING");
+  const want = stopped ? "DELETED" : up ? "ATTACHED" : "PRECREATED";
+  const current = t.attachments?.find((a) => a.id === net.attachmentId)?.status;
+  if (want !== current) t.attachments = [eniAttachment(net, regionOfArn(t.taskArn), want)];
+  if (want === "ATTACHED") {
+    for (const c of t.containers) {
+      if (!c.networkInterfaces?.length)
+        c.networkInterfaces = [{ attachmentId: net.attachmentId, privateIpv4Address: net.privateIp }];
+    }
+  }
 }
 
 /** Ask a task to stop (StopTask, or a scheduler). No-op when it is already stopping. */

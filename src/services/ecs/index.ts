@@ -92,5 +92,15 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       ...serviceHandlers(store, deps.loadBalancing ? { loadBalancing: deps.loadBalancing } : {}),
     },
     authorization: ecsAuthorization(store),
+    notes: {
+      RunTask:
+        "Launch types EC2 and FARGATE (Berth-managed capacity on the host), capacity provider strategies over FARGATE and FARGATE_SPOT (which is never interrupted), awsvpc networkConfiguration with enforced security groups, platformVersion LATEST/1.4.0. assignPublicIp gives a host-reachable address (see README).",
+      StartTask:
+        "EC2 container instances, with awsvpc networkConfiguration (subnets in the instance's zone).",
+      CreateService:
+        "launchType EC2 or FARGATE, or a capacity provider strategy; awsvpc networkConfiguration; Fargate services spread over their subnets' zones. No load balancers or service registries yet.",
+      UpdateService:
+        "A new task definition, network configuration, capacity provider strategy or platform version starts a new deployment.",
+    },
   };
 }

@@ -26,6 +26,8 @@ import type {
 } from "@aws-sdk/client-ecs";
 import { parseArn } from "../../domain/arn.js";
 import { clusterName, NAME, type Scope } from "../../domain/ecs/arns.js";
+import { type AwsvpcChoice, awsvpcChoice, renderNetworkConfiguration } from "../../domain/ecs/awsvpc.js";
+import { chooseLaunch, resolvePlatformVersion, unsupportedOnFargate } from "../../domain/ecs/fargate.js";
 import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
 import { unsupportedForRun } from "../../domain/ecs/runnable.js";
 import {
@@ -54,8 +56,10 @@ import {
 } from "../../state/ecs/services.js";
 import type { ReadTx, Store, WriteTx } from "../../state/store.js";
 import type { Handler, RequestContext } from "../service.js";
+import { validateStrategy } from "./clusters.js";
 import { cut, pageOf } from "./paging.js";
 import { resolveTaskDefinition } from "./task-definitions.js";
+import { resolveAwsvpc } from "./task-network.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 const notFound = () => new AwsError(Errors.ServiceNotFound, "Service not found.");
@@ -123,8 +127,6 @@ function refuseUnsupported(
   if ((input.gatewayConnectors ?? []).length > 0) throw invalid("Berth does not support gateway connectors.");
   if (input.monitoring) throw invalid("Berth does not support service monitoring configuration.");
   if (input.enableExecuteCommand) throw invalid("Berth does not support ECS Exec (enableExecuteCommand).");
-  if ((input.capacityProviderStrategy ?? []).length > 0)
-    throw invalid("Berth does not support capacityProviderStrategy on services yet; use launchType EC2.");
   if (input.availabilityZoneRebalancing === "ENABLED")
     throw invalid(
       "Berth does not rebalance services across Availability Zones; set availabilityZoneRebalancing to DISABLED.",
@@ -134,9 +136,36 @@ function refuseUnsupported(
       `Berth supports the ECS deployment controller only; ${input.deploymentController.type} is not supported.`,
     );
   }
-  if (input.platformVersion !== undefined) throw invalid("platformVersion applies to Fargate services only.");
-  if (input.networkConfiguration)
-    throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
+}
+
+/**
+ * A service's launch (EC2 or FARGATE, by launch type or capacity provider strategy), platform version
+ * and network configuration, checked against its task definition and the EC2 state.
+ */
+async function checkServiceLaunch(
+  tx: ReadTx,
+  ctx: RequestContext,
+  td: StoredTaskDefinition,
+  svc: Pick<
+    ServiceRecord,
+    "launchType" | "schedulingStrategy" | "placementConstraints" | "placementStrategy"
+  > & {
+    networkConfiguration?: ServiceRecord["networkConfiguration"] | undefined;
+  },
+): Promise<AwsvpcChoice | undefined> {
+  if (svc.launchType === "FARGATE") {
+    const why = unsupportedOnFargate(td);
+    if (why) throw invalid(why);
+    if (svc.schedulingStrategy === "DAEMON")
+      throw invalid("The DAEMON scheduling strategy is not supported with the FARGATE launch type.");
+    if (svc.placementConstraints.length > 0 || svc.placementStrategy.length > 0)
+      throw invalid(
+        "Task placement constraints and strategies are not supported with the FARGATE launch type.",
+      );
+  }
+  const choice = awsvpcChoice(td.networkMode, svc.networkConfiguration, svc.launchType);
+  if (choice) await resolveAwsvpc(tx, ctx.region, choice);
+  return choice;
 }
 
 function checkPropagate(p: string | undefined): ServiceRecord["propagateTags"] | undefined {
@@ -206,7 +235,10 @@ async function recordDeployment(
     serviceArn: svc.arn,
     clusterArn: svc.clusterArn,
     taskDefinition: d.taskDefinition,
-    launchType: svc.launchType as ServiceRevision["launchType"],
+    ...(svc.capacityProviderStrategy
+      ? { capacityProviderStrategy: svc.capacityProviderStrategy }
+      : { launchType: svc.launchType as ServiceRevision["launchType"] }),
+    ...(d.platformVersion ? { platformVersion: d.platformVersion, platformFamily: "Linux" } : {}),
     loadBalancers: svc.loadBalancers,
     serviceRegistries: svc.serviceRegistries,
     ...(svc.networkConfiguration ? { networkConfiguration: svc.networkConfiguration } : {}),
@@ -264,9 +296,6 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
     const desired = input.desiredCount ?? 0;
     if (!Number.isInteger(desired) || desired < 0)
       throw invalid("desiredCount must be a non-negative integer.");
-    const launchType = input.launchType ?? "EC2";
-    if (launchType !== "EC2")
-      throw invalid(`Berth does not support launchType ${launchType} for services yet; use EC2.`);
     const config = deploymentConfiguration(input.deploymentConfiguration, undefined, strategy);
     const tdConstraintsCount = 0;
     parseConstraints(input.placementConstraints, tdConstraintsCount);
@@ -280,6 +309,23 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await definitionFor(tx, ctx, input.taskDefinition, false);
       parseConstraints(input.placementConstraints, (td.placementConstraints ?? []).length);
+      const launch = chooseLaunch(
+        input.launchType,
+        input.capacityProviderStrategy,
+        cluster.defaultCapacityProviderStrategy,
+      );
+      const launchType = launch.launchType;
+      const strategyItems = launch.strategy
+        ? validateStrategy(launch.strategy, cluster.capacityProviders)
+        : undefined;
+      const platformVersion = resolvePlatformVersion(launchType, input.platformVersion);
+      const choice = await checkServiceLaunch(tx, ctx, td, {
+        launchType,
+        schedulingStrategy: strategy,
+        placementConstraints: input.placementConstraints ?? [],
+        placementStrategy: input.placementStrategy ?? [],
+        networkConfiguration: input.networkConfiguration,
+      });
       const existing = await getService(tx, ctx.region, cluster.name, name);
       if (existing && existing.value.status !== "INACTIVE")
         throw invalid("Creation of service was not idempotent.");
@@ -291,6 +337,7 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
         service: name,
         taskDefinition: td.taskDefinitionArn,
         launchType,
+        platformVersion,
         now: ctx.now,
         serviceDeploymentKey: (at, id) => serviceDeploymentKey(ctx.region, cluster.name, name, at, id),
       });
@@ -303,6 +350,9 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
         desiredCount: desired,
         schedulingStrategy: strategy,
         launchType,
+        ...(strategyItems ? { capacityProviderStrategy: strategyItems } : {}),
+        ...(launchType === "FARGATE" ? { platformVersion: input.platformVersion ?? "LATEST" } : {}),
+        ...(choice ? { networkConfiguration: renderNetworkConfiguration(choice) } : {}),
         taskDefinition: td.taskDefinitionArn,
         deploymentConfiguration: config,
         placementConstraints: input.placementConstraints ?? [],
@@ -322,8 +372,9 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
                 ? input.role
                 : `arn:aws:iam::${ctx.accountId}:role/${input.role}`,
             }
-          : loadBalancers.length > 0
-            ? { roleArn: serviceLinkedRole(ctx.accountId) }
+          : loadBalancers.length > 0 || choice
+            ? // Services behind load balancers and awsvpc services use ECS's service-linked role, as on AWS.
+              { roleArn: serviceLinkedRole(ctx.accountId) }
             : {}),
         events: [],
         deployments: [deployment],
@@ -394,6 +445,38 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
       let td: StoredTaskDefinition | undefined;
       if (input.taskDefinition !== undefined) td = await definitionFor(tx, ctx, input.taskDefinition, true);
       const changesDefinition = td !== undefined && td.taskDefinitionArn !== next.taskDefinition;
+      // Launch settings: a new strategy, platform version or network configuration makes a new deployment.
+      let changesLaunch = false;
+      if (input.capacityProviderStrategy !== undefined) {
+        const launch = chooseLaunch(
+          undefined,
+          input.capacityProviderStrategy,
+          cluster.defaultCapacityProviderStrategy,
+        );
+        if (launch.launchType !== next.launchType)
+          throw invalid(
+            "Updating a service from a launch type to a capacity provider strategy is not supported.",
+          );
+        if (launch.strategy)
+          next.capacityProviderStrategy = validateStrategy(launch.strategy, cluster.capacityProviders);
+        changesLaunch = true;
+      }
+      if (input.platformVersion !== undefined) {
+        resolvePlatformVersion(next.launchType, input.platformVersion);
+        changesLaunch ||= input.platformVersion !== next.platformVersion;
+        next.platformVersion = input.platformVersion;
+      }
+      if (td || changesLaunch || input.networkConfiguration !== undefined) {
+        const definition = td ?? (await definitionFor(tx, ctx, next.taskDefinition, true));
+        const choice = await checkServiceLaunch(tx, ctx, definition, {
+          ...next,
+          networkConfiguration: input.networkConfiguration ?? next.networkConfiguration,
+        });
+        const rendered = choice ? renderNetworkConfiguration(choice) : undefined;
+        changesLaunch ||= JSON.stringify(rendered) !== JSON.stringify(next.networkConfiguration);
+        if (rendered) next.networkConfiguration = rendered;
+        else delete next.networkConfiguration;
+      }
       // Load balancers are checked against the task definition the service will run.
       let changesLoadBalancers = false;
       if (
@@ -406,7 +489,7 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
         next.loadBalancers = checked;
         if (checked.length > 0 && !next.roleArn) next.roleArn = serviceLinkedRole(ctx.accountId);
       }
-      if (changesDefinition || changesLoadBalancers || input.forceNewDeployment) {
+      if (changesDefinition || changesLaunch || changesLoadBalancers || input.forceNewDeployment) {
         const arn = td?.taskDefinitionArn ?? next.taskDefinition;
         const deployment = newDeployment({
           scope: ctx,
@@ -414,6 +497,7 @@ export function serviceHandlers(store: Store, opts: { loadBalancing?: ServiceLoa
           service: next.name,
           taskDefinition: arn,
           launchType: next.launchType,
+          platformVersion: resolvePlatformVersion(next.launchType, next.platformVersion),
           now: ctx.now,
           serviceDeploymentKey: (at, id) => serviceDeploymentKey(ctx.region, cluster.name, next.name, at, id),
         });

@@ -18,12 +18,21 @@ import { placementNodes, readClusterSnapshot } from "../../control/cluster-snaps
 import { drainEvents, type StopHook, withEvents } from "../../control/scheduler/applier.js";
 import { parseArn } from "../../domain/arn.js";
 import { clusterName, type Scope } from "../../domain/ecs/arns.js";
+import { awsvpcChoice } from "../../domain/ecs/awsvpc.js";
+import {
+  chooseLaunch,
+  ephemeralGiB,
+  type Launch,
+  nextProvider,
+  resolvePlatformVersion,
+  unsupportedOnFargate,
+} from "../../domain/ecs/fargate.js";
 import { DEFAULT_RUN_TASK_STRATEGY, place } from "../../domain/ecs/placement-engine.js";
 import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
 import { taskNeeds } from "../../domain/ecs/resources.js";
 import { unsupportedForRun } from "../../domain/ecs/runnable.js";
 import { validateTags } from "../../domain/ecs/tags.js";
-import { newTask, renderTask, requestStop } from "../../domain/ecs/task.js";
+import { newTask, renderTask, requestStop, taskArn } from "../../domain/ecs/task.js";
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import { parseTaskCpu, parseTaskMemory } from "../../domain/ecs/task-size.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
@@ -31,21 +40,26 @@ import { taskRoleProblem } from "../../identity/task-roles.js";
 import { hexId, uuid } from "../../lib/ids.js";
 import { type ClusterRecord, getCluster } from "../../state/ecs/clusters.js";
 import { getInstance } from "../../state/ecs/container-instances.js";
+import { NO_FARGATE_CAPACITY, pickFargateHost, readFargateHosts } from "../../state/ecs/fargate-hosts.js";
 import { K } from "../../state/ecs/kinds.js";
 import { getService, putService } from "../../state/ecs/services.js";
+import { createTaskNetwork } from "../../state/ecs/task-network.js";
 import {
   createTask,
   getTask,
   listTasks,
   putTask,
+  type TaskNetworkRecord,
   type TaskRecord,
   tasksOnInstance,
 } from "../../state/ecs/tasks.js";
 import type { ReadTx, Store, StoredRecord, WriteTx } from "../../state/store.js";
 import type { Handler, RequestContext } from "../service.js";
+import { validateStrategy } from "./clusters.js";
 import { parseInstanceRef } from "./container-instances.js";
 import { cut, pageOf } from "./paging.js";
 import { resolveTaskDefinition } from "./task-definitions.js";
+import { pickSubnet, type ResolvedAwsvpc, resolveAwsvpc } from "./task-network.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 
@@ -77,7 +91,7 @@ async function runnableDefinition(
   return td;
 }
 
-function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined): void {
+function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined, launchType = "EC2"): void {
   if (!o) return;
   for (const co of o.containerOverrides ?? []) {
     if (!co.name || !td.containerDefinitions.some((c) => c.name === co.name)) {
@@ -96,7 +110,8 @@ function validateOverrides(td: StoredTaskDefinition, o: TaskOverride | undefined
     throw invalid("Invalid 'memory' setting for task.");
   if ((o.inferenceAcceleratorOverrides ?? []).length > 0)
     throw invalid("Berth does not support inference accelerators.");
-  if (o.ephemeralStorage) throw invalid("ephemeralStorage overrides apply to Fargate tasks only.");
+  if (o.ephemeralStorage && launchType !== "FARGATE")
+    throw invalid("ephemeralStorage overrides apply to Fargate tasks only.");
 }
 
 /** ECS refuses to launch a task whose task or execution role it could not assume. */
@@ -145,15 +160,19 @@ function checkLaunchInput(input: LaunchInput): Tag[] {
   return validateTags(input.tags);
 }
 
-async function launch(
+/** Where one new task goes: a container instance (EC2) or a Fargate host. */
+type Target =
+  | { kind: "instance"; instanceId: string }
+  | { kind: "fargate"; hostId: string; capacityProviderName: string; platformVersion: string };
+
+async function launchTags(
   tx: WriteTx,
   ctx: RequestContext,
   cluster: ClusterRecord,
   td: StoredTaskDefinition,
   input: LaunchInput,
   userTags: Tag[],
-  instances: string[],
-): Promise<Task[]> {
+): Promise<Tag[]> {
   const tdRec = await resolveTaskDefinition(tx, ctx, td.taskDefinitionArn);
   let tags = userTags;
   if (input.propagateTags === "TASK_DEFINITION") {
@@ -162,31 +181,137 @@ async function launch(
     tags = [...merged].map(([key, value]) => ({ key, value }));
   }
   if (input.enableECSManagedTags) tags = [...tags, { key: "aws:ecs:clusterName", value: cluster.name }];
+  return tags;
+}
+
+async function launch(
+  tx: WriteTx,
+  ctx: RequestContext,
+  cluster: ClusterRecord,
+  td: StoredTaskDefinition,
+  input: LaunchInput,
+  userTags: Tag[],
+  targets: Target[],
+  net: ResolvedAwsvpc | undefined,
+): Promise<Task[]> {
+  const tags = await launchTags(tx, ctx, cluster, td, input, userTags);
   const tasks: Task[] = [];
-  for (const instanceId of instances) {
-    const inst = await getInstance(tx, ctx.region, cluster.name, instanceId);
-    const az =
-      inst?.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? `${ctx.region}a`;
+  const perZone = new Map<string, number>();
+  for (const target of targets) {
+    const id = hexId(16);
+    const arn = taskArn(ctx, cluster.name, id);
+    let az = `${ctx.region}a`;
+    let instance: { id: string; arn: string } | undefined;
+    if (target.kind === "instance") {
+      const inst = await getInstance(tx, ctx.region, cluster.name, target.instanceId);
+      instance = { id: target.instanceId, arn: inst!.value.arn };
+      az = inst?.value.attributes.find((a) => a.name === "ecs.availability-zone")?.value ?? az;
+    }
+    let network: TaskNetworkRecord | undefined;
+    if (net) {
+      // EC2: a subnet in the instance's zone (placement made sure there is one); Fargate: spread by zone.
+      const subnet = pickSubnet(net, perZone, target.kind === "instance" ? new Set([az]) : undefined)!;
+      az = subnet.availabilityZone;
+      perZone.set(az, (perZone.get(az) ?? 0) + 1);
+      network = await createTaskNetwork(tx, ctx.region, ctx.accountId, {
+        taskArn: arn,
+        subnet,
+        groupIds: net.groupIds,
+        assignPublicIp: net.choice.assignPublicIp,
+        now: ctx.now,
+      });
+    }
     const rec = newTask({
-      id: hexId(16),
+      id,
       scope: ctx,
       cluster: cluster.name,
       clusterArn: cluster.arn,
       taskDefinition: td,
       overrides: input.overrides,
-      instance: { id: instanceId, arn: inst!.value.arn },
+      ...(instance ? { instance } : {}),
       availabilityZone: az,
-      launchType: "EC2",
+      launchType: target.kind === "fargate" ? "FARGATE" : "EC2",
       group: input.group ?? `family:${td.family}`,
       ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
       tags,
       now: ctx.now,
       containerIds: td.containerDefinitions.map(() => uuid()),
+      ...(network ? { network } : {}),
+      ...(target.kind === "fargate"
+        ? {
+            fargate: {
+              hostId: target.hostId,
+              capacityProviderName: target.capacityProviderName,
+              platformVersion: target.platformVersion,
+              ephemeralGiB: ephemeralGiB(td, input.overrides?.ephemeralStorage?.sizeInGiB),
+            },
+          }
+        : {}),
     });
     await createTask(tx, ctx.region, rec);
     tasks.push(renderTask(rec, true));
   }
   return tasks;
+}
+
+/**
+ * Fargate capacity for `count` tasks: a provider each (the strategy's base, then its weights), and the
+ * Berth-managed host with the most memory free. Tasks that find no capacity become failures.
+ */
+async function fargateTargets(
+  tx: ReadTx,
+  ctx: RequestContext,
+  td: StoredTaskDefinition,
+  overrides: TaskOverride | undefined,
+  launchChoice: Launch,
+  platformVersion: string,
+  count: number,
+  agentTimeoutMs: number,
+): Promise<{ targets: Target[]; failures: Failure[] }> {
+  const hosts = await readFargateHosts(tx, ctx.region, ctx.now, agentTimeoutMs);
+  const memory = taskNeeds(td, overrides).memory;
+  const byProvider = new Map<string, number>();
+  const targets: Target[] = [];
+  const failures: Failure[] = [];
+  for (let i = 0; i < count; i++) {
+    const provider = nextProvider(launchChoice.strategy, byProvider);
+    const host = pickFargateHost(hosts, memory);
+    if (!host) {
+      failures.push({
+        reason: NO_FARGATE_CAPACITY,
+        detail: `FARGATE capacity: no Berth-managed Fargate host in ${ctx.region} has ${memory} MiB free`,
+      });
+      continue;
+    }
+    host.usedMiB += memory;
+    byProvider.set(provider, (byProvider.get(provider) ?? 0) + 1);
+    targets.push({ kind: "fargate", hostId: host.id, capacityProviderName: provider, platformVersion });
+  }
+  return { targets, failures };
+}
+
+/** The launch a RunTask asks for, checked against the cluster and the task definition. */
+function checkLaunch(
+  input: RunTaskRequest,
+  cluster: ClusterRecord,
+  td: StoredTaskDefinition,
+): { launch: Launch; platformVersion: string | undefined } {
+  const launchChoice = chooseLaunch(
+    input.launchType,
+    input.capacityProviderStrategy,
+    cluster.defaultCapacityProviderStrategy,
+  );
+  if (launchChoice.strategy) validateStrategy(launchChoice.strategy, cluster.capacityProviders);
+  const platformVersion = resolvePlatformVersion(launchChoice.launchType, input.platformVersion);
+  if (launchChoice.launchType === "FARGATE") {
+    const why = unsupportedOnFargate(td);
+    if (why) throw invalid(why);
+    if ((input.placementConstraints ?? []).length > 0 || (input.placementStrategy ?? []).length > 0)
+      throw invalid(
+        "Task placement constraints and strategies are not supported with the FARGATE launch type.",
+      );
+  }
+  return { launch: launchChoice, platformVersion };
 }
 
 /** A task by id or ARN within a cluster. */
@@ -214,17 +339,6 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
   const runTask: Handler<RunTaskRequest, RunTaskResponse> = async (input, ctx) => {
     const count = input.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid("count must be between 1 and 10.");
-    const launchType = input.launchType;
-    if (launchType !== undefined && launchType !== "EC2") {
-      throw invalid(
-        `Berth does not support launchType ${launchType} yet; container instances run tasks with launchType EC2.`,
-      );
-    }
-    if ((input.capacityProviderStrategy ?? []).length > 0) {
-      throw invalid("Berth does not support capacityProviderStrategy on RunTask yet; use launchType EC2.");
-    }
-    if (input.networkConfiguration)
-      throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
     const tags = checkLaunchInput(input);
     if (input.clientToken !== undefined && (input.clientToken.length < 1 || input.clientToken.length > 64)) {
       throw invalid("clientToken must be 1-64 characters.");
@@ -246,32 +360,53 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
       }
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
-      validateOverrides(td, input.overrides);
+      const { launch: launchChoice, platformVersion } = checkLaunch(input, cluster, td);
+      validateOverrides(td, input.overrides, launchChoice.launchType);
       await assumableRoles(tx, ctx, td, input.overrides);
-      const snap = await readClusterSnapshot(tx, ctx.region, cluster.name, ctx.now);
-      const nodes = placementNodes(snap, opts.agentTimeoutMs);
-      if (nodes.length === 0) throw invalid("No Container Instances were found in your cluster.");
-      const tdConstraints = parseConstraints(td.placementConstraints);
-      const placement = place(nodes, {
-        count,
-        needs: taskNeeds(td, input.overrides),
-        requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
-        group: input.group ?? `family:${td.family}`,
-        constraints: [
-          ...tdConstraints,
-          ...parseConstraints(input.placementConstraints, tdConstraints.length),
-        ],
-        strategies: parseStrategies(input.placementStrategy) ?? DEFAULT_RUN_TASK_STRATEGY,
-        random: Math.random,
-      });
-      const tasks = await launch(tx, ctx, cluster, td, input, tags, placement.placed);
+      const choice = awsvpcChoice(td.networkMode, input.networkConfiguration, launchChoice.launchType);
+      const net = choice ? await resolveAwsvpc(tx, ctx.region, choice) : undefined;
+      let targets: Target[];
+      let failures: Failure[];
+      if (launchChoice.launchType === "FARGATE") {
+        ({ targets, failures } = await fargateTargets(
+          tx,
+          ctx,
+          td,
+          input.overrides,
+          launchChoice,
+          platformVersion!,
+          count,
+          opts.agentTimeoutMs,
+        ));
+      } else {
+        const snap = await readClusterSnapshot(tx, ctx.region, cluster.name, ctx.now);
+        const nodes = placementNodes(snap, opts.agentTimeoutMs);
+        if (nodes.length === 0) throw invalid("No Container Instances were found in your cluster.");
+        const tdConstraints = parseConstraints(td.placementConstraints);
+        const placement = place(nodes, {
+          count,
+          needs: taskNeeds(td, input.overrides),
+          requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
+          group: input.group ?? `family:${td.family}`,
+          constraints: [
+            ...tdConstraints,
+            ...parseConstraints(input.placementConstraints, tdConstraints.length),
+            ...zoneConstraint(net),
+          ],
+          strategies: parseStrategies(input.placementStrategy) ?? DEFAULT_RUN_TASK_STRATEGY,
+          random: Math.random,
+        });
+        targets = placement.placed.map((instanceId) => ({ kind: "instance", instanceId }));
+        failures = placement.failures;
+      }
+      const tasks = await launch(tx, ctx, cluster, td, input, tags, targets, net);
       if (input.clientToken) {
         await tx.put(K.runTaskToken, `${ctx.region}/${input.clientToken}`, {
           taskArns: tasks.map((t) => t.taskArn!),
           cluster: cluster.name,
         });
       }
-      return { tasks, failures: placement.failures };
+      return { tasks, failures };
     });
   };
 
@@ -279,14 +414,14 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
     const refs = input.containerInstances ?? [];
     if (refs.length === 0 || refs.length > 10)
       throw invalid("containerInstances must contain between 1 and 10 items.");
-    if (input.networkConfiguration)
-      throw invalid("Network Configuration is not valid for the given networkMode of this task definition.");
     const tags = checkLaunchInput(input);
     return store.write(async (tx) => {
       const cluster = await activeCluster(tx, ctx, input.cluster);
       const td = await runnableDefinition(tx, ctx, input.taskDefinition!);
       validateOverrides(td, input.overrides);
       await assumableRoles(tx, ctx, td, input.overrides);
+      const choice = awsvpcChoice(td.networkMode, input.networkConfiguration, "EC2");
+      const net = choice ? await resolveAwsvpc(tx, ctx.region, choice) : undefined;
       const needs = taskNeeds(td, input.overrides);
       const failures: Failure[] = [];
       const chosen: string[] = [];
@@ -308,14 +443,15 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
           needs,
           requiredAttributes: (td.requiresAttributes ?? []).map((a) => a.name!),
           group: input.group ?? `family:${td.family}`,
-          constraints: parseConstraints(td.placementConstraints),
+          constraints: [...parseConstraints(td.placementConstraints), ...zoneConstraint(net)],
           strategies: [],
           random: Math.random,
         });
         if (one.placed.length === 1) chosen.push(node.id);
         else failures.push(...one.failures);
       }
-      const tasks = await launch(tx, ctx, cluster, td, input, tags, chosen);
+      const targets: Target[] = chosen.map((instanceId) => ({ kind: "instance", instanceId }));
+      const tasks = await launch(tx, ctx, cluster, td, input, tags, targets, net);
       return { tasks, failures };
     });
   };
@@ -426,3 +562,12 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
 }
 
 const taskKeyOf = (t: { taskArn: string }) => t.taskArn;
+
+/** awsvpc tasks on EC2 go to instances in the zones of their subnets. */
+function zoneConstraint(net: ResolvedAwsvpc | undefined) {
+  if (!net) return [];
+  const zones = [...new Set(net.subnets.map((s) => s.availabilityZone))];
+  return parseConstraints([
+    { type: "memberOf", expression: `attribute:ecs.availability-zone in [${zones.join(", ")}]` },
+  ]);
+}

@@ -23,6 +23,8 @@ export const K = {
   containerInstance: "ecs.instance",
   /** `${region}/${clusterName}/${containerInstanceId}/${taskId}` — index of tasks by instance */
   taskOnInstance: "ecs.task-on-instance",
+  /** `${region}/${fargateHostId}/${clusterName}/${taskId}` — index of tasks by Fargate host */
+  taskOnFargateHost: "ecs.task-on-fargate-host",
   /** `${region}/${clientToken}` — RunTask idempotency */
   runTaskToken: "ecs.runtask-token",
 } as const;

@@ -1,4 +1,5 @@
 import type {
+  CapacityProviderStrategyItem,
   DeploymentConfiguration,
   LoadBalancer,
   NetworkConfiguration,
@@ -23,6 +24,8 @@ export interface DeploymentRecord {
   createdAt: number;
   updatedAt: number;
   launchType: string;
+  /** Fargate: the platform version the deployment runs (resolved, e.g. 1.4.0). */
+  platformVersion?: string;
   rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
   rolloutStateReason: string;
   /** The ServiceDeployment (ListServiceDeployments) this deployment is, and its record key. */
@@ -48,7 +51,11 @@ export interface ServiceRecord {
   status: "ACTIVE" | "DRAINING" | "INACTIVE";
   desiredCount: number;
   schedulingStrategy: "REPLICA" | "DAEMON";
+  /** EC2 or FARGATE; with a capacity provider strategy, FARGATE (the API then shows the strategy instead). */
   launchType: string;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  /** Fargate: the platform version asked for (LATEST by default). */
+  platformVersion?: string;
   taskDefinition: string;
   deploymentConfiguration: Required<
     Pick<DeploymentConfiguration, "maximumPercent" | "minimumHealthyPercent">

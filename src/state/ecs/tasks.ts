@@ -37,6 +37,19 @@ export type StoredTask = Omit<
   connectivityAt?: number;
 };
 
+/** The network interface of an awsvpc task (the EC2 record is ec2.eni; this is what the agent needs). */
+export interface TaskNetworkRecord {
+  attachmentId: string;
+  eniId: string;
+  subnetId: string;
+  vpcId: string;
+  privateIp: string;
+  macAddress: string;
+  groupIds: string[];
+  /** The local "public" address (assignPublicIp ENABLED). */
+  publicIp?: string;
+}
+
 export interface TaskRecord {
   id: string;
   cluster: string;
@@ -44,6 +57,10 @@ export interface TaskRecord {
   instanceId?: string;
   /** A stopping task keeps running until then (epoch ms) while its load balancer targets drain. */
   stopNotBefore?: number;
+  /** The Berth-managed Fargate host running the task (FARGATE launch type); see fargate-hosts.ts. */
+  fargateHost?: string;
+  /** awsvpc tasks: their network interface. */
+  network?: TaskNetworkRecord;
   task: StoredTask;
   tags: Tag[];
 }
@@ -51,6 +68,8 @@ export interface TaskRecord {
 export const taskKey = (region: string, cluster: string, id: string) => `${region}/${cluster}/${id}`;
 const onInstanceKey = (region: string, cluster: string, instanceId: string, taskId: string) =>
   `${region}/${cluster}/${instanceId}/${taskId}`;
+const onFargateHostKey = (region: string, hostId: string, cluster: string, taskId: string) =>
+  `${region}/${hostId}/${cluster}/${taskId}`;
 
 export const getTask = (tx: ReadTx, region: string, cluster: string, id: string) =>
   tx.get<TaskRecord>(K.task, taskKey(region, cluster, id));
@@ -64,6 +83,13 @@ export async function createTask(tx: WriteTx, region: string, rec: TaskRecord): 
       {},
       { expectVersion: 0 },
     );
+  if (rec.fargateHost)
+    await tx.put(
+      K.taskOnFargateHost,
+      onFargateHostKey(region, rec.fargateHost, rec.cluster, rec.id),
+      {},
+      { expectVersion: 0 },
+    );
 }
 
 export const putTask = (tx: WriteTx, region: string, rec: TaskRecord, expectVersion: number) =>
@@ -73,6 +99,8 @@ export async function deleteTask(tx: WriteTx, region: string, rec: TaskRecord): 
   await tx.delete(K.task, taskKey(region, rec.cluster, rec.id));
   if (rec.instanceId)
     await tx.delete(K.taskOnInstance, onInstanceKey(region, rec.cluster, rec.instanceId, rec.id));
+  if (rec.fargateHost)
+    await tx.delete(K.taskOnFargateHost, onFargateHostKey(region, rec.fargateHost, rec.cluster, rec.id));
 }
 
 export const listTasks = (tx: ReadTx, region: string, cluster: string): Promise<StoredRecord<TaskRecord>[]> =>
@@ -90,6 +118,22 @@ export async function tasksOnInstance(
   for (const entry of index) {
     const taskId = entry.key.slice(entry.key.lastIndexOf("/") + 1);
     const t = await getTask(tx, region, cluster, taskId);
+    if (t) out.push(t);
+  }
+  return out;
+}
+
+/** The tasks a Fargate host runs, in every cluster of the region. */
+export async function tasksOnFargateHost(
+  tx: ReadTx,
+  region: string,
+  hostId: string,
+): Promise<StoredRecord<TaskRecord>[]> {
+  const index = await tx.scan(K.taskOnFargateHost, { prefix: `${region}/${hostId}/` });
+  const out: StoredRecord<TaskRecord>[] = [];
+  for (const entry of index) {
+    const [, , cluster, taskId] = entry.key.split("/");
+    const t = await getTask(tx, region, cluster!, taskId!);
     if (t) out.push(t);
   }
   return out;
