@@ -17,7 +17,6 @@ import {
   ListContainerInstancesCommand,
   ListServiceDeploymentsCommand,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   RunTaskCommand,
   type Service,
   StopTaskCommand,

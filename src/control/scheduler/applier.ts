@@ -74,7 +74,7 @@ export async function applyPlan(
   );
   if (work.length === 0) return result;
   const cluster = await getCluster(tx, plan.region, plan.cluster);
-  if (!cluster || cluster.value.status !== "ACTIVE") return { applied: 0, dropped: work.length };
+  if (cluster?.value.status !== "ACTIVE") return { applied: 0, dropped: work.length };
   const fresh = (await tx.seq()) === plan.seq;
   const scope: Scope = { region: plan.region, accountId: ctx.accountId };
   for (const sp of work) {
@@ -202,14 +202,14 @@ async function stillValid(tx: WriteTx, plan: Plan, sp: ServicePlan): Promise<boo
     if (l.capacityProviderName !== undefined) {
       // Fargate: the host must still be there; its memory is re-checked by the next pass's snapshot.
       const host = await getInstance(tx, plan.region, FARGATE_POOL, l.instanceId);
-      if (!host || host.value.status !== "ACTIVE") return false;
+      if (host?.value.status !== "ACTIVE") return false;
       continue;
     }
     byInstance.set(l.instanceId, [...(byInstance.get(l.instanceId) ?? []), l.taskDefinitionArn]);
   }
   for (const [instanceId, arns] of byInstance) {
     const inst = await getInstance(tx, plan.region, plan.cluster, instanceId);
-    if (!inst || inst.value.status !== "ACTIVE") return false;
+    if (inst?.value.status !== "ACTIVE") return false;
     const used = [];
     for (const t of await tasksOnInstance(tx, plan.region, plan.cluster, instanceId)) {
       if (!holdsResources(t.value.task.lastStatus, t.value.task.desiredStatus)) continue;

@@ -37,7 +37,7 @@ const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 async function clusterOf(tx: ReadTx, ctx: RequestContext, id: string | undefined): Promise<string> {
   const name = clusterName(ctx, id);
   const c = await getCluster(tx, ctx.region, name);
-  if (!c || c.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
+  if (c?.value.status !== "ACTIVE") throw new AwsError(Errors.ClusterNotFound, "Cluster not found.");
   return name;
 }
 

@@ -25,7 +25,6 @@ import {
   type ContainerInstanceRecord,
   getInstance,
   isConnected,
-  listInstances,
   putInstance,
 } from "../../state/ecs/container-instances.js";
 import { getTaskDefinitionByArn } from "../../state/ecs/task-definitions.js";

@@ -81,8 +81,7 @@ async function activeCluster(
 function serviceRef(s: Scope, ref: string): { name: string; cluster?: string } | undefined {
   if (!ref.startsWith("arn:")) return NAME.test(ref) ? { name: ref } : undefined;
   const arn = parseArn(ref);
-  if (!arn || arn.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId)
-    return undefined;
+  if (arn?.service !== "ecs" || arn.region !== s.region || arn.accountId !== s.accountId) return undefined;
   const parts = arn.resource.split("/");
   if (parts[0] !== "service") return undefined;
   return parts.length === 3
@@ -690,8 +689,7 @@ async function findServiceDeployment(
   const a = parseArn(arn);
   const parts = a?.resource.split("/") ?? [];
   if (
-    !a ||
-    a.service !== "ecs" ||
+    a?.service !== "ecs" ||
     a.region !== ctx.region ||
     a.accountId !== ctx.accountId ||
     parts[0] !== "service-deployment" ||
