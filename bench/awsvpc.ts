@@ -28,23 +28,12 @@ import { K } from "../src/state/ecs/kinds.js";
 import type { TaskRecord } from "../src/state/ecs/tasks.js";
 import { startBerth } from "../test/helpers/berth.js";
 import { ec2Client } from "../test/helpers/ec2.js";
-import { fmt, machine, percentile, table } from "./lib.js";
+import { latencyRow, machine, table } from "./lib.js";
 
 const { values } = parseArgs({ options: { tasks: { type: "string", default: "30" } } });
 const N = Number(values.tasks);
 const IMAGE = "berth-test/http:latest";
 const COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"];
-
-function summary(name: string, xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    measure: name,
-    n: s.length,
-    "p50 ms": fmt(percentile(s, 50), 1),
-    "p90 ms": fmt(percentile(s, 90), 1),
-    "max ms": fmt(s.at(-1) ?? Number.NaN, 1),
-  };
-}
 
 async function runTaskToRunning(): Promise<Record<string, string | number>[]> {
   const opts = { pullBehavior: "prefer-cached" as const, cleanupWaitMs: 0 };
@@ -134,9 +123,9 @@ async function runTaskToRunning(): Promise<Record<string, string | number>[]> {
   }
   const diff = awsvpcMs.map((v, i) => v - (bridgeMs[i] ?? 0));
   return [
-    summary("bridge task on an EC2 container instance, RunTask → RUNNING", bridgeMs),
-    summary("awsvpc Fargate task, RunTask → RUNNING", awsvpcMs),
-    summary("difference: awsvpc − bridge, per pair", diff),
+    latencyRow("bridge task on an EC2 container instance, RunTask → RUNNING", bridgeMs, [50, 90]),
+    latencyRow("awsvpc Fargate task, RunTask → RUNNING", awsvpcMs, [50, 90]),
+    latencyRow("difference: awsvpc − bridge, per pair", diff, [50, 90]),
   ];
 }
 
@@ -204,10 +193,14 @@ async function plumbing(): Promise<Record<string, string | number>[]> {
     await runtime.remove(keeper.id);
   }
   return [
-    summary("pause container create + start (Docker API)", pauseMs),
-    summary("interface attach: veth pair, addresses, routes, rules (router exists)", attachMs),
-    summary("interface detach", detachMs),
-    summary("first interface of a VPC: router namespace, uplink, skeleton rules, attach", [routerMs]),
+    latencyRow("pause container create + start (Docker API)", pauseMs, [50, 90]),
+    latencyRow("interface attach: veth pair, addresses, routes, rules (router exists)", attachMs, [50, 90]),
+    latencyRow("interface detach", detachMs, [50, 90]),
+    latencyRow(
+      "first interface of a VPC: router namespace, uplink, skeleton rules, attach",
+      [routerMs],
+      [50, 90],
+    ),
   ];
 }
 

@@ -95,6 +95,19 @@ export async function closedLoop(
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 
+/** A table row of latencies in ms: n, the given percentiles (of `xs`, unsorted) and the maximum. */
+export function latencyRow(
+  name: string,
+  xs: readonly number[],
+  percentiles: readonly number[] = [50, 99],
+): Record<string, string | number> {
+  const s = [...xs].sort((a, b) => a - b);
+  const row: Record<string, string | number> = { measure: name, n: s.length };
+  for (const p of percentiles) row[`p${p} ms`] = fmt(percentile(s, p), 1);
+  row["max ms"] = fmt(s.at(-1) ?? Number.NaN, 1);
+  return row;
+}
+
 export function machine(): string {
   const c = cpus();
   return `${c.length} × ${c[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;

@@ -24,7 +24,7 @@ import { K } from "../src/state/ecs/kinds.js";
 import type { TaskRecord } from "../src/state/ecs/tasks.js";
 import { startBerth, tempDir } from "../test/helpers/berth.js";
 import { removeAgentLeftovers, spawnAgent, spawnBerth } from "../test/helpers/process.js";
-import { fmt, machine, percentile, table } from "./lib.js";
+import { fmt, latencyRow, machine, table } from "./lib.js";
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -39,17 +39,6 @@ const CONCURRENT = Number(values.concurrent);
 const IDLE_SECONDS = Number(values["idle-seconds"]);
 const IMAGE = "berth-test/http:latest";
 const COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"];
-
-function summary(name: string, xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    measure: name,
-    n: s.length,
-    "p50 ms": fmt(percentile(s, 50), 1),
-    "p99 ms": fmt(percentile(s, 99), 1),
-    "max ms": fmt(s.at(-1) ?? Number.NaN, 1),
-  };
-}
 
 async function latency(
   pullBehavior: "prefer-cached" | "default",
@@ -129,10 +118,10 @@ async function latency(
   }
   const diff = berthMs.map((v, i) => v - (cliMs[i] ?? 0));
   return [
-    summary(`Berth RunTask → RUNNING (pull behaviour ${pullBehavior})`, berthMs),
-    summary("docker run -d (CLI)", cliMs),
-    summary("Docker API create + start (floor)", apiMs),
-    summary("difference: Berth − docker run -d, per pair", diff),
+    latencyRow(`Berth RunTask → RUNNING (pull behaviour ${pullBehavior})`, berthMs),
+    latencyRow("docker run -d (CLI)", cliMs),
+    latencyRow("Docker API create + start (floor)", apiMs),
+    latencyRow("difference: Berth − docker run -d, per pair", diff),
   ];
 }
 

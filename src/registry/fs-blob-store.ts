@@ -197,13 +197,7 @@ export class FsBlobStore implements BlobStore {
   async delete(digest: string): Promise<boolean> {
     const path = this.blobPath(digest);
     if (!path) return false;
-    try {
-      await unlink(path);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
-    }
+    return unlinkIfPresent(path);
   }
 
   async *list(): AsyncIterable<BlobInfo> {
@@ -352,13 +346,7 @@ export class FsBlobStore implements BlobStore {
     }
     return this.serial(id, async () => {
       this.hashes.delete(id);
-      try {
-        await unlink(path);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-        throw err;
-      }
+      return unlinkIfPresent(path);
     });
   }
 
@@ -367,5 +355,16 @@ export class FsBlobStore implements BlobStore {
       const info = await this.uploadInfo(id);
       if (info) yield info;
     }
+  }
+}
+
+/** Remove a file; false if it was not there. */
+async function unlinkIfPresent(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
   }
 }

@@ -67,6 +67,14 @@ export async function resolveIdentifier(
   return { ok: true, image };
 }
 
+/** Where a listing resumes: the position a `nextToken` of the same listing names. */
+function startAfter(list: string, nextToken: string | undefined): string | undefined {
+  if (nextToken === undefined) return undefined;
+  const after = decodeToken(list, nextToken);
+  if (after === undefined)
+    throw new AwsError(Errors.InvalidParameter, "Invalid parameter at 'nextToken': the token is not valid.");
+  return after;
+}
 export function imageDetail(repo: RepositoryRecord, img: ImageRecord): ecr.ImageDetail {
   const d: ecr.ImageDetail = {
     registryId: repo.registryId,
@@ -144,15 +152,7 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
     return store.read(async (tx) => {
       const repo = (await findRepository(tx, registryOf(ctx), input.repositoryName!, ctx.accountId)).value;
       const list = `ecr-list-images/${repo.registry}/${repo.name}/${status}`;
-      let after: string | undefined;
-      if (input.nextToken !== undefined) {
-        after = decodeToken(list, input.nextToken);
-        if (after === undefined)
-          throw new AwsError(
-            Errors.InvalidParameter,
-            "Invalid parameter at 'nextToken': the token is not valid.",
-          );
-      }
+      const after = startAfter(list, input.nextToken);
       // One entry per tag, and one per untagged image, in (digest, tag) order.
       const entries: { key: string; id: ecr.ImageIdentifier }[] = [];
       for (const r of await tx.scan<ImageRecord>(K.image, { prefix: `${repo.registry}/${repo.name}@` })) {
@@ -207,15 +207,7 @@ export function imageHandlers(deps: EcrDeps, registryOf: RegistryOf = privateReg
       }
       const limit = pageLimit(input.maxResults);
       const list = `ecr-describe-images/${repo.registry}/${repo.name}/${status}`;
-      let after: string | undefined;
-      if (input.nextToken !== undefined) {
-        after = decodeToken(list, input.nextToken);
-        if (after === undefined)
-          throw new AwsError(
-            Errors.InvalidParameter,
-            "Invalid parameter at 'nextToken': the token is not valid.",
-          );
-      }
+      const after = startAfter(list, input.nextToken);
       const recs = (
         await tx.scan<ImageRecord>(K.image, {
           prefix: `${repo.registry}/${repo.name}@`,
