@@ -614,6 +614,29 @@ describe("scheduler: DAEMON", () => {
     assert.equal(sim.service("agent").desiredCount, 2);
   });
 
+  it("reports an instance without room for the daemon's task, once, and runs it everywhere else", () => {
+    const td = taskDefinition({ family: "agent" });
+    const small = containerInstance({ id: "i2", az: AZ[1]!, memory: 100 });
+    const inst = [containerInstance({ id: "i1", az: AZ[0]! }), small];
+    const svc = service({ td, name: "agent", schedulingStrategy: "DAEMON" });
+    const sim = new Sim({ instances: inst, services: [svc], taskDefinitions: [td], now: T0 });
+    assert.deepEqual(
+      sp(sim.pass(), "agent").launches.map((l) => l.instanceId),
+      ["i1"],
+    );
+    for (let n = 0; n < 5; n++) {
+      sim.advance(MIN);
+      sim.pass();
+    }
+    const event = `(service agent) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance i2) has insufficient memory available. ${MORE}`;
+    assert.equal(
+      sim.messages("agent").filter((m) => m === event).length,
+      1,
+      sim.messages("agent").join("\n"),
+    );
+    assert.deepEqual(placed(sim), ["i1"]);
+  });
+
   it("honours a memberOf constraint", () => {
     const { sim } = daemonWorld([AZ[0]!, AZ[1]!, AZ[2]!], {
       constraints: [{ type: "memberOf", expression: "attribute:role == edge" }],

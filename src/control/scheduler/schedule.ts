@@ -351,7 +351,8 @@ class ServicePass {
       });
     }
     if (result.placed.length < count && !only && fargate) this.warnOnce(msg.noFargateCapacity(this.name));
-    else if (result.placed.length < count && !only) {
+    else if (result.placed.length < count) {
+      // DAEMON (`only`: one instance) says so too when the instance lacks room for its task.
       const closest = result.failures.find((f) => f.reason.startsWith("RESOURCE:")) ?? result.failures[0];
       if (closest) {
         const id = closest.arn.slice(closest.arn.lastIndexOf("/") + 1);
