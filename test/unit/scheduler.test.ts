@@ -752,11 +752,19 @@ describe("scheduler: draining instances", () => {
 });
 
 describe("scheduler: unhealthy tasks", () => {
-  function unhealthyWorld(graceSeconds: number) {
+  function unhealthyWorld(
+    graceSeconds: number,
+    o: { maximumPercent?: number; rolloutState?: "COMPLETED" | "IN_PROGRESS" } = {},
+  ) {
     const td = taskDefinition({ healthCheck: true });
     const inst = instances([AZ[0]!, AZ[1]!]);
-    const svc = service({ td, desiredCount: 1, healthCheckGracePeriodSeconds: graceSeconds });
-    svc.deployments[0]!.rolloutState = "COMPLETED";
+    const svc = service({
+      td,
+      desiredCount: 1,
+      healthCheckGracePeriodSeconds: graceSeconds,
+      ...(o.maximumPercent !== undefined ? { maximumPercent: o.maximumPercent } : {}),
+    });
+    svc.deployments[0]!.rolloutState = o.rolloutState ?? "COMPLETED";
     const sick = task({
       td,
       service: svc,
@@ -776,21 +784,61 @@ describe("scheduler: unhealthy tasks", () => {
     assert.deepEqual([p.launches.length, p.stops.length], [0, 0]);
   });
 
-  it("are stopped and replaced after it, with ECS's events", () => {
+  it("after it, get a replacement first, and stop once it is healthy (room under maximumPercent)", () => {
     const { sim, sick } = unhealthyWorld(60);
     sim.now += 31_000;
+    const p = sp(sim.pass());
+    assert.deepEqual(p.stops, [], "kept running while its replacement starts");
+    assert.equal(p.launches.length, 1);
+    const fresh = p.launches[0]!.taskId;
+    assert.deepEqual(sp(sim.pass()).stops, [], "the same again: nothing more to do yet");
+    sim.advance(5_000); // the replacement is RUNNING, its health not known yet
+    assert.deepEqual(sp(sim.pass()).stops, []);
+    sim.advance(5_000); // ... and now HEALTHY
+    const q = sp(sim.pass());
+    assert.deepEqual(
+      q.stops.map((s) => [s.key.slice(s.key.lastIndexOf("/") + 1), s.reason]),
+      [[sick.id, "Task failed container health checks"]],
+    );
+    assert.equal(q.launches.length, 0);
+    assert.deepEqual(sim.messages(), [
+      `(service web) (task ${sick.id}) failed container health checks.`,
+      `(service web) has started 1 tasks: (task ${fresh}). Amazon ECS replaced 1 tasks due to an unhealthy status.`,
+      `(service web) has stopped 1 running tasks: (task ${sick.id}).`,
+    ]);
+    runUntilSteady(sim);
+    assert.deepEqual(
+      sim.activeOf().map((t) => t.id),
+      [fresh],
+    );
+  });
+
+  it("with no room under maximumPercent, stop first, one at a time, then get a replacement", () => {
+    const { sim, sick } = unhealthyWorld(0, { maximumPercent: 100 });
+    const p = sp(sim.pass());
+    assert.deepEqual(
+      p.stops.map((s) => s.reason),
+      ["Task failed container health checks"],
+    );
+    assert.equal(p.launches.length, 0);
+    sim.advance(5_000); // stopped
+    const q = sp(sim.pass());
+    assert.equal(q.launches.length, 1);
+    assert.deepEqual(sim.messages(), [
+      `(service web) (task ${sick.id}) failed container health checks.`,
+      `(service web) has stopped 1 running tasks: (task ${sick.id}).`,
+      `(service web) has started 1 tasks: (task ${q.launches[0]!.taskId}). Amazon ECS replaced 1 tasks due to an unhealthy status.`,
+    ]);
+  });
+
+  it("during a deployment, are stopped at once (their failures feed the circuit breaker)", () => {
+    const { sim } = unhealthyWorld(0, { rolloutState: "IN_PROGRESS" });
     const p = sp(sim.pass());
     assert.deepEqual(
       p.stops.map((s) => s.reason),
       ["Task failed container health checks"],
     );
     assert.equal(p.launches.length, 1);
-    const fresh = p.launches[0]!.taskId;
-    assert.deepEqual(sim.messages(), [
-      `(service web) (task ${sick.id}) failed container health checks.`,
-      `(service web) has started 1 tasks: (task ${fresh}). Amazon ECS replaced 1 tasks due to an unhealthy status.`,
-      `(service web) has stopped 1 running tasks: (task ${sick.id}).`,
-    ]);
   });
 });
 

@@ -164,10 +164,16 @@ class ServicePass {
     const primary = svc.deployments[0];
     if (!primary) return;
     const desired = svc.desiredCount;
-    this.stopUnhealthy();
+    // In steady state, ECS starts an unhealthy task's replacement before stopping it (below); during
+    // a deployment unhealthy tasks stop at once, and count as failures for the circuit breaker.
+    const sick = this.active().filter((t) => this.health.get(t.value.id) === "unhealthy");
+    const replaceFirst =
+      primary.rolloutState === "COMPLETED" ? sick.filter((t) => t.value.task.startedBy === primary.id) : [];
+    for (const t of sick) if (!replaceFirst.includes(t)) this.stopUnhealthy(t);
     this.circuitBreaker();
     const P = this.next.deployments[0]!;
-    const active = this.active();
+    const replacing = new Set(replaceFirst.map((t) => t.key));
+    const active = this.active().filter((t) => !replacing.has(t.key));
     const onGoodNode = (t: TaskRecord) => {
       const where = t.instanceId ?? t.fargateHost;
       const n = where ? this.nodeById.get(where) : undefined;
@@ -212,6 +218,12 @@ class ServicePass {
         healthy--;
       } else blocked = true;
     }
+    // Something on its way: a launch now, a task not yet healthy, or a task still stopping.
+    const inFlight =
+      launched > 0 ||
+      primaryKeep.some((t) => this.health.get(t.value.id) !== "healthy") ||
+      this.live().some((t) => !isActive(t.value));
+    this.replaceUnhealthy(replaceFirst, minHealthy, inFlight);
     // Neither side can move, and waiting will not help: no room for a launch even once the
     // stopping tasks are gone, and no healthy task may stop even if every task were healthy. Only
     // then does the deployment configuration itself hold the deployment (100/100, or desired 1
@@ -230,22 +242,58 @@ class ServicePass {
     }
   }
 
-  /** Unhealthy tasks (past the grace period) are stopped and replaced. */
-  private stopUnhealthy(): void {
-    for (const t of this.active()) {
-      if (this.health.get(t.value.id) !== "unhealthy") continue;
-      const td = this.td(t.value.task.taskDefinitionArn);
-      const containerChecks = t.value.task.healthStatus === "UNHEALTHY" && hasHealthChecks(td);
-      const gate = containerChecks ? undefined : this.gateVerdict(t.value);
-      if (gate?.reason) {
-        if (gate.event) this.event(gate.event);
-        this.stop(t, gate.reason);
-      } else {
-        this.event(msg.healthFailed(this.name, shortId(t.value)));
-        this.stop(t, "Task failed container health checks");
-      }
-      this.next.scheduler.unhealthyReplacements++;
+  /**
+   * Steady-state unhealthy tasks of the primary (`sick`, left out of the counts above, so their
+   * replacements are already being launched within maximumPercent): each stops once enough healthy
+   * tasks run without it (minimumHealthyPercent). When no replacement is on its way (no room under
+   * maximumPercent, or no capacity), they stop one at a time to make room, as ECS does.
+   */
+  private replaceUnhealthy(sick: StoredRecord<TaskRecord>[], minHealthy: number, inFlight: boolean): void {
+    const s = this.next.scheduler;
+    const ids = new Set(sick.map((t) => t.value.id));
+    const before = new Set((s.replacing ?? []).filter((id) => ids.has(id)));
+    for (const t of sick) {
+      if (before.has(t.value.id)) continue;
+      // Noticed now: say so, and word the replacement's start as ECS does.
+      const { event } = this.unhealthyVerdict(t);
+      if (event) this.warnOnce(event);
+      s.unhealthyReplacements++;
+      before.add(t.value.id);
     }
+    const healthy = this.active().filter((t) => this.health.get(t.value.id) === "healthy").length;
+    let oneMore = !inFlight;
+    for (const t of sick) {
+      if (healthy >= minHealthy || oneMore) {
+        oneMore = false;
+        this.stopUnhealthy(t, true);
+        before.delete(t.value.id);
+      }
+    }
+    if (before.size > 0) s.replacing = [...before];
+    else delete s.replacing;
+  }
+
+  /** Why a task is unhealthy, in ECS's words: its event and its stopped reason. */
+  private unhealthyVerdict(t: StoredRecord<TaskRecord>): { event?: string; reason: string } {
+    const td = this.td(t.value.task.taskDefinitionArn);
+    const containerChecks = t.value.task.healthStatus === "UNHEALTHY" && hasHealthChecks(td);
+    const gate = containerChecks ? undefined : this.gateVerdict(t.value);
+    if (gate?.reason) return { ...(gate.event ? { event: gate.event } : {}), reason: gate.reason };
+    return {
+      event: msg.healthFailed(this.name, shortId(t.value)),
+      reason: "Task failed container health checks",
+    };
+  }
+
+  /**
+   * Stop an unhealthy task (past the grace period); it is replaced. `counted`: its replacement was
+   * already counted when it was noticed.
+   */
+  private stopUnhealthy(t: StoredRecord<TaskRecord>, counted = false): void {
+    const verdict = this.unhealthyVerdict(t);
+    if (verdict.event) this.warnOnce(verdict.event);
+    this.stop(t, verdict.reason);
+    if (!counted) this.next.scheduler.unhealthyReplacements++;
   }
 
   /** Old first, then the least useful: not yet healthy before healthy. */
@@ -519,7 +567,7 @@ class ServicePass {
     const P = svc.deployments[0];
     if (!P) return;
     const td = this.td(P.taskDefinition);
-    this.stopUnhealthy();
+    for (const t of this.active()) if (this.health.get(t.value.id) === "unhealthy") this.stopUnhealthy(t);
     const active = this.active();
     // An instance runs the daemon when it is ACTIVE and meets its requirements. One whose agent
     // has stopped calling keeps its task (a stop could not reach it, and a network blip must not

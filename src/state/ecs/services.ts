@@ -103,6 +103,8 @@ export interface ServiceRecord {
     };
     /** Unhealthy tasks stopped whose replacements have not started yet (for the event wording). */
     unhealthyReplacements: number;
+    /** Unhealthy tasks (ids) kept running while their replacements start (steady state), counted once. */
+    replacing?: string[];
     /** The last placement-failure message, not repeated within a few minutes. */
     lastPlacementFailure?: { message: string; at: number };
   };
