@@ -409,7 +409,7 @@ function deployed(o: {
   max: number;
   zones?: string[];
   td2?: StoredTaskDefinition;
-  circuitBreaker?: { enable: boolean; rollback: boolean };
+  circuitBreaker?: ServiceRecord["deploymentConfiguration"]["deploymentCircuitBreaker"];
   memory?: number;
 }) {
   const td1 = taskDefinition({ revision: 1 });
@@ -871,6 +871,41 @@ describe("scheduler: circuit breaker", () => {
       },
     };
   };
+
+  for (const resetOnHealthyTask of [undefined, false]) {
+    it(`a healthy task of the deployment ${resetOnHealthyTask === false ? "does not reset" : "resets"} the failure count (resetOnHealthyTask ${resetOnHealthyTask})`, () => {
+      const { sim, second, td2 } = deployed({
+        desired: 4,
+        min: 100,
+        max: 200,
+        circuitBreaker: {
+          enable: true,
+          rollback: false,
+          ...(resetOnHealthyTask === false ? { resetOnHealthyTask } : {}),
+        },
+      });
+      // The new revision's first task starts and turns healthy (40 s later); every other one waits
+      // until then, and fails to start.
+      let good: { id: string; at: number } | undefined;
+      sim.fate = {
+        starts: (t, now) => {
+          if (t.task.taskDefinitionArn !== td2.taskDefinitionArn) return true;
+          good ??= { id: t.id, at: now };
+          if (t.id === good.id) return true;
+          return now < good.at + 45_000 ? "wait" : false;
+        },
+      };
+      runUntilSteady(sim, { limit: 120 });
+      const d = sim.service().deployments.find((x) => x.id === second.id)!;
+      if (resetOnHealthyTask === false) {
+        assert.equal(d.rolloutState, "FAILED");
+        assert.equal(d.failedTasks, failureThreshold(4));
+      } else {
+        assert.equal(d.rolloutState, "IN_PROGRESS", "failures keep being reset by the healthy task");
+        assert.equal(d.status, "PRIMARY");
+      }
+    });
+  }
 
   for (const desired of [1, 8]) {
     it(`trips after ${failureThreshold(desired)} failed starts (desired ${desired}) and rolls back to the last completed deployment`, () => {

@@ -484,7 +484,8 @@ class ServicePass {
       counted.add(t.value.id);
       failures++;
     }
-    for (const t of this.tasks) {
+    // A healthy task of the deployment resets the count, unless resetOnHealthyTask is false.
+    for (const t of cb.resetOnHealthyTask === false ? [] : this.tasks) {
       if (t.value.task.startedBy === P.id && this.health.get(t.value.id) === "healthy" && isActive(t.value))
         failures = 0;
     }

@@ -43,10 +43,7 @@ export function serviceDeploymentArn(s: Scope, cluster: string, name: string): s
   });
 }
 
-export type CircuitBreakerConfig = ServiceRecord["deploymentConfiguration"]["deploymentCircuitBreaker"] & {
-  resetOnHealthyTask?: boolean;
-  thresholdConfiguration?: { type: string; value: number };
-};
+export type CircuitBreakerConfig = ServiceRecord["deploymentConfiguration"]["deploymentCircuitBreaker"];
 
 /** Merge a requested deploymentConfiguration over the current (or default) one, and check it. */
 export function deploymentConfiguration(

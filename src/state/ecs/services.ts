@@ -60,7 +60,13 @@ export interface ServiceRecord {
   deploymentConfiguration: Required<
     Pick<DeploymentConfiguration, "maximumPercent" | "minimumHealthyPercent">
   > & {
-    deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
+    deploymentCircuitBreaker: {
+      enable: boolean;
+      rollback: boolean;
+      /** Absent means true: a healthy task of the deployment resets the failure count. */
+      resetOnHealthyTask?: boolean;
+      thresholdConfiguration?: { type: "COUNT" | "BOUNDED_PERCENT" | "UNBOUNDED_PERCENT"; value: number };
+    };
   };
   placementConstraints: PlacementConstraint[];
   placementStrategy: PlacementStrategy[];
