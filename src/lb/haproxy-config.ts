@@ -80,7 +80,8 @@ export function serverOptions(b: Backend): string {
   ];
   if (hc.port !== "traffic-port") opts.push(`port ${Number(hc.port)}`);
   if (b.protocol === "HTTPS") opts.push("ssl", "verify none");
-  if (hc.protocol === "HTTPS") opts.push("check-ssl");
+  // Health checks over TLS are not verified either (HAProxy would otherwise want a CA file).
+  if (hc.protocol === "HTTPS") opts.push("check-ssl", ...(b.protocol === "HTTPS" ? [] : ["verify none"]));
   else if (b.protocol === "HTTPS") opts.push("no-check-ssl");
   const slow = Number(b.attributes["slow_start.duration_seconds"] ?? "0");
   if (slow > 0) opts.push(`slowstart ${seconds(slow)}`);
@@ -258,10 +259,12 @@ function actionLines(
   switch (a.Type) {
     case "fixed-response": {
       const fr = a.FixedResponseConfig!;
-      const body = fr.MessageBody ?? "";
+      // A 204 carries no body (HAProxy refuses one); a body without a content type is sent as
+      // text/plain (HAProxy wants one whenever there is a payload).
+      const body = Number(fr.StatusCode) === 204 ? "" : (fr.MessageBody ?? "");
       const path = bodyPath(paths, body);
       bodies.set(path, body);
-      const ct = body.length > 0 && fr.ContentType ? ` content-type ${quote(fr.ContentType)}` : "";
+      const ct = body.length > 0 ? ` content-type ${quote(fr.ContentType ?? "text/plain")}` : "";
       out.push(`  http-request return status ${Number(fr.StatusCode)}${ct} file ${quote(path)} if ${cond}`);
       break;
     }

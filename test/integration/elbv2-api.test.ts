@@ -648,6 +648,29 @@ describe("ELBv2 API", () => {
         ),
       );
       assert.equal(tooMany.code, "ValidationError");
+      // A source-ip value must be a bare CIDR block: an IPv6 zone id is refused, not passed on.
+      for (const value of ["fe80::1%eth0/64", "10.0.0.0/33", "10.0.0.1"]) {
+        const zoned = await failure(
+          elb.send(
+            new CreateRuleCommand({
+              ListenerArn: listener,
+              Priority: 31,
+              Conditions: [{ Field: "source-ip", SourceIpConfig: { Values: [value] } }],
+              Actions: [{ Type: "forward", TargetGroupArn: tgHttp }],
+            }),
+          ),
+        );
+        assert.equal(zoned.code, "ValidationError", value);
+      }
+      const ok = await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: listener,
+          Priority: 31,
+          Conditions: [{ Field: "source-ip", SourceIpConfig: { Values: ["fe80::/64", "10.0.0.0/8"] } }],
+          Actions: [{ Type: "forward", TargetGroupArn: tgHttp }],
+        }),
+      );
+      await elb.send(new DeleteRuleCommand({ RuleArn: ok.Rules![0]!.RuleArn }));
     });
 
     it("free the port when the listener goes", async () => {

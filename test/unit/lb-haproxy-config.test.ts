@@ -176,6 +176,22 @@ describe("renderConfig", () => {
               },
             ],
           },
+          {
+            priority: 40,
+            conditions: [{ Field: "path-pattern", Values: ["/plain"] }],
+            // A body without a content type.
+            actions: [
+              { Type: "fixed-response", FixedResponseConfig: { StatusCode: "200", MessageBody: "hi" } },
+            ],
+          },
+          {
+            priority: 41,
+            conditions: [{ Field: "path-pattern", Values: ["/empty"] }],
+            // A 204 with a body (AWS takes it; HAProxy would refuse the body).
+            actions: [
+              { Type: "fixed-response", FixedResponseConfig: { StatusCode: "204", MessageBody: "x" } },
+            ],
+          },
         ],
         [{ Type: "forward", TargetGroupArn: TG }],
       ),
@@ -209,6 +225,13 @@ describe("renderConfig", () => {
         attributes: { "stickiness.enabled": "true", "proxy_protocol_v2.enabled": "true" },
         servers: [server(1004, true)],
       }),
+      // HTTP targets checked over HTTPS.
+      backend({
+        name: "tg_00000000000000fd",
+        tgArn: "arn:http-checked-over-https",
+        healthCheck: { ...backend().healthCheck, protocol: "HTTPS" },
+        servers: [server(1005, true)],
+      }),
     ],
     provisioning: [],
   });
@@ -227,7 +250,7 @@ describe("renderConfig", () => {
     const sets = lines.filter((l) => l.includes("set-var(txn.rule)"));
     assert.deepEqual(
       sets.map((l) => /int\((\d)\)/.exec(l)?.[1]),
-      ["1", "2", "3", "4"],
+      ["1", "2", "3", "4", "5", "6"],
     );
     assert.ok(!sets[0]!.includes("!{ var(txn.rule) -m found }"));
     for (const l of sets.slice(1)) assert.ok(l.includes("!{ var(txn.rule) -m found }"));
@@ -239,6 +262,12 @@ describe("renderConfig", () => {
     );
     assert.match(text, /http-request redirect location .* code 301 if \{ var\(txn.rule\) -m int eq 3 \}/);
     assert.match(text, /default_backend tg_0123456789abcdef/);
+    // A body without a content type goes as text/plain; a 204 goes without its body.
+    assert.match(
+      text,
+      /http-request return status 200 content-type 'text\/plain' file '.*\.body' if \{ var\(txn.rule\) -m int eq 5 \}/,
+    );
+    assert.match(text, /http-request return status 204 file '.*\.body' if \{ var\(txn.rule\) -m int eq 6 \}/);
   });
 
   it("keeps user text out of the configuration's syntax", () => {
@@ -293,6 +322,7 @@ describe("renderConfig", () => {
       /backend tg_00000000000000fe\n {2}mode tcp\n {2}balance source\n {2}hash-type consistent/,
     );
     assert.match(text, /server t_1004 .* send-proxy-v2 on-marked-down shutdown-sessions/);
+    assert.match(text, /server t_1005 .* check-ssl verify none/);
   });
 
   it("checks health with ELB's user agent and the matcher's codes", () => {

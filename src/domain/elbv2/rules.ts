@@ -303,7 +303,8 @@ function condition(c: RuleCondition): { condition: RuleCondition; count: number 
 }
 
 export function isCidr(v: string): boolean {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+  // Bare addresses only: no IPv6 zone ids (`fe80::1%eth0`), which isIP accepts.
+  const m = /^([0-9A-Fa-f.:]+)\/(\d{1,3})$/.exec(v);
   if (!m) return false;
   const family = isIP(m[1]!);
   const bits = Number(m[2]);
