@@ -269,10 +269,14 @@ describe("load balancer data plane (HAProxy)", () => {
         },
         { what: "the new target serving" },
       );
+      // Named twice in one call (as a script might): deregistered once.
       await elb.send(
         new DeregisterTargetsCommand({
           TargetGroupArn: tgA,
-          Targets: [{ Id: "127.0.0.1", Port: extra.port }],
+          Targets: [
+            { Id: "127.0.0.1", Port: extra.port },
+            { Id: "127.0.0.1", Port: extra.port },
+          ],
         }),
       );
       const draining = (await health(tgA)).find((h) => h.Target?.Port === extra.port);

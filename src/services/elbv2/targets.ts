@@ -98,9 +98,14 @@ export function targetHandlers(store: Store) {
       const inUse = (await targetGroupUsage(tx, ctx.region)).has(tg.value.arn);
       const recs = [];
       const missing: string[] = [];
+      const seen = new Set<string>();
       for (const t of targets) {
         const port = targetPort(tg.value, t);
-        const rec = await getTarget(tx, targetKey(ctx.region, tg.value.name, t.Id!, port));
+        const key = targetKey(ctx.region, tg.value.name, t.Id!, port);
+        // A target named twice is deregistered once.
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const rec = await getTarget(tx, key);
         if (!rec) missing.push(label({ id: t.Id!, port }));
         else recs.push(rec);
       }
