@@ -117,6 +117,17 @@ describe("security group permissions", () => {
     assert.deepEqual([all[0]!.fromPort, all[0]!.toPort], [-1, -1]);
   });
 
+  it("accepts any protocol number 0-255, 0 (HOPOPT) included, as EC2 does", () => {
+    assert.equal(normalizeProtocol("0"), "0");
+    assert.equal(normalizeProtocol("000"), "0");
+    assert.equal(normalizeProtocol("47"), "47");
+    assert.equal(normalizeProtocol("17"), "udp");
+    assert.equal(
+      err(() => normalizeProtocol("256")),
+      "InvalidParameterValue: Invalid value '256' for IP protocol. Unknown protocol.",
+    );
+  });
+
   it("refuses bad permissions with EC2's codes and words", () => {
     assert.equal(
       err(() =>
