@@ -411,6 +411,30 @@ describe("EC2 networking API", () => {
     assert.deepEqual(enis.NetworkInterfaces, []);
   });
 
+  it("matches wildcard filters in linear time, however the pattern is made", async () => {
+    const { Vpcs } = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }),
+    );
+    const id = Vpcs![0]!.VpcId!;
+    const value = "a".repeat(256);
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "long", Value: value }] }));
+    try {
+      const none = await ec2.send(
+        new DescribeVpcsCommand({ Filters: [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*b"] }] }),
+      );
+      assert.deepEqual(none.Vpcs, []);
+      const some = await ec2.send(
+        new DescribeVpcsCommand({ Filters: [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*a"] }] }),
+      );
+      assert.deepEqual(
+        some.Vpcs!.map((v) => v.VpcId),
+        [id],
+      );
+    } finally {
+      await ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: "long" }] }));
+    }
+  });
+
   it("pages Describe results with MaxResults and NextToken", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++)
