@@ -65,6 +65,9 @@ describe("CIDR arithmetic", () => {
   it("names zones and ids as AWS does", () => {
     assert.equal(regionCode("us-east-1"), "use1");
     assert.equal(regionCode("ap-southeast-2"), "apse2");
+    // A signed region is user input: a prototype key is no direction.
+    assert.equal(regionCode("us-constructor-1"), "usc1");
+    assert.deepEqual(zonesOf("us-constructor-1")[0], { name: "us-constructor-1a", id: "usc1-az1" });
     assert.deepEqual(zonesOf("eu-west-1")[2], { name: "eu-west-1c", id: "euw1-az3" });
     assert.ok(isEc2Id("sg", "sg-0123456789abcdef0"));
     assert.ok(isEc2Id("vpc", "vpc-12345678"));
@@ -313,6 +316,16 @@ describe("Describe filters", () => {
     assert.equal(wildcardMatch(`${"*a".repeat(20)}*b`, long), true);
     assert.equal(wildcardMatch(`${"*a".repeat(20)}*c`, long), false);
     assert.equal(wildcardMatch(`${"*?".repeat(20)}*c`, long), false);
+  });
+
+  it("know only an operation's own filter names, never inherited ones", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      assert.equal(
+        err(() => checkFilters([{ Name: name, Values: ["x"] }], fields, true)),
+        `InvalidParameterValue: The filter '${name}' is invalid`,
+      );
+      assert.equal(matchesFilters(v, [{ Name: name, Values: ["*"] }], fields), false);
+    }
   });
 });
 

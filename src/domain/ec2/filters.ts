@@ -43,6 +43,9 @@ export function wildcardMatch(pattern: string, value: string): boolean {
   return p === pattern.length;
 }
 
+/** The filter names an operation knows: its own fields (never inherited keys such as `constructor`). */
+const hasField = <T>(fields: FilterFields<T>, name: string): boolean => Object.hasOwn(fields, name);
+
 /** Refuse filter names the operation does not know, before any resource is read. */
 export function checkFilters<T>(
   filters: readonly Filter[] | undefined,
@@ -52,7 +55,8 @@ export function checkFilters<T>(
   for (const f of filters ?? []) {
     const name = f.Name ?? "";
     const known =
-      name in fields || (tagged && (name.startsWith("tag:") || name === "tag-key" || name === "tag-value"));
+      hasField(fields, name) ||
+      (tagged && (name.startsWith("tag:") || name === "tag-key" || name === "tag-value"));
     if (!known) throw new AwsError(Errors.InvalidParameterValue, `The filter '${name}' is invalid`);
   }
 }
@@ -65,7 +69,7 @@ function valuesOf<T>(r: T, name: string, fields: FilterFields<T>): readonly (str
   }
   if (name === "tag-key") return tags.map((t) => t.Key);
   if (name === "tag-value") return tags.map((t) => t.Value);
-  return fields[name]?.(r) ?? [];
+  return hasField(fields, name) ? fields[name]!(r) : [];
 }
 
 export function matchesFilters<T>(
