@@ -30,6 +30,17 @@ import {
 import { startBerth, type TestBerth } from "../helpers/berth.js";
 import { ec2Client } from "../helpers/ec2.js";
 
+/** The error's code and message with its HTTP status, as `400 Code: message`. */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    return `${e.$metadata?.httpStatusCode ?? "?"} ${e.name}: ${e.message}`;
+  }
+  return "no error";
+}
+
 async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -409,6 +420,67 @@ describe("EC2 networking API", () => {
     ]);
     const enis = await ec2.send(new DescribeNetworkInterfacesCommand({}));
     assert.deepEqual(enis.NetworkInterfaces, []);
+  });
+
+  it("answers names and ids that are JavaScript prototype keys as unknown, with AWS's 400s", async () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      assert.equal(
+        await failure(ec2.send(new DescribeRegionsCommand({ Filters: [{ Name: name, Values: ["x"] }] }))),
+        `400 InvalidParameterValue: The filter '${name}' is invalid`,
+      );
+      assert.equal(
+        await failure(ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: name, Values: ["x"] }] }))),
+        `400 InvalidParameterValue: The filter '${name}' is invalid`,
+      );
+    }
+    for (const id of ["constructor-0123abcd", "toString-0123abcd", "__proto__-0123abcd"]) {
+      assert.equal(
+        await failure(ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "a", Value: "b" }] }))),
+        `400 InvalidID: The ID '${id}' is not valid`,
+      );
+      assert.equal(
+        await failure(ec2.send(new DeleteTagsCommand({ Resources: [id] }))),
+        `400 InvalidID: The ID '${id}' is not valid`,
+      );
+    }
+    // The same answer as for any other unknown prefix.
+    assert.equal(
+      await failure(
+        ec2.send(new CreateTagsCommand({ Resources: ["i-0123abcd"], Tags: [{ Key: "a", Value: "b" }] })),
+      ),
+      "400 InvalidID: The ID 'i-0123abcd' is not valid",
+    );
+    // The signed region is user input too: a prototype key in it is no compass direction.
+    const odd = ec2Client(b, { region: "us-constructor-1" });
+    const zones = await odd.send(new DescribeAvailabilityZonesCommand({}));
+    assert.deepEqual(
+      zones.AvailabilityZones!.map((z) => z.ZoneId),
+      ["usc1-az1", "usc1-az2", "usc1-az3"],
+    );
+  });
+
+  it("matches wildcard filters in linear time, however the pattern is made", async () => {
+    const { Vpcs } = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }),
+    );
+    const id = Vpcs![0]!.VpcId!;
+    const value = "a".repeat(256);
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "long", Value: value }] }));
+    try {
+      const none = await ec2.send(
+        new DescribeVpcsCommand({ Filters: [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*b"] }] }),
+      );
+      assert.deepEqual(none.Vpcs, []);
+      const some = await ec2.send(
+        new DescribeVpcsCommand({ Filters: [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*a"] }] }),
+      );
+      assert.deepEqual(
+        some.Vpcs!.map((v) => v.VpcId),
+        [id],
+      );
+    } finally {
+      await ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: "long" }] }));
+    }
   });
 
   it("pages Describe results with MaxResults and NextToken", async () => {

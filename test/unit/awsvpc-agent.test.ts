@@ -98,6 +98,38 @@ describe("security groups as router rules", () => {
     ]);
   });
 
+  it("give protocol 0 (HOPOPT) no line, as iptables would read `-p 0` as every protocol", () => {
+    const lines = updateRules({
+      ...spec,
+      ingress: [
+        { protocol: "0", fromPort: -1, toPort: -1, cidrs: ["10.0.1.9/32"] },
+        { protocol: "47", fromPort: -1, toPort: -1, cidrs: ["10.0.1.9/32"] },
+      ],
+      egress: [{ protocol: "0", fromPort: -1, toPort: -1, cidrs: ["0.0.0.0/0"] }],
+    }).split("\n");
+    assert.deepEqual(lines, [
+      "*filter",
+      ":O-3456789abcdef0 - [0:0]",
+      ":I-3456789abcdef0 - [0:0]",
+      "-A O-3456789abcdef0 -j DROP",
+      "-A I-3456789abcdef0 -s 10.0.1.9/32 -p 47 -j ACCEPT",
+      "-A I-3456789abcdef0 -j DROP",
+      "COMMIT",
+      "",
+    ]);
+    const attach = attachRules(
+      { ...spec, ingress: [{ protocol: "0", fromPort: -1, toPort: -1, cidrs: ["10.0.1.9/32"] }] },
+      { address: "169.254.171.1", metadataPort: 41000, dnsPort: 42000 },
+    );
+    assert.doesNotMatch(attach, /-p 0\b/);
+    assert.doesNotMatch(attach, /-A I-3456789abcdef0 -s 10\.0\.1\.9\/32/);
+    // Names iptables would widen to every protocol are refused, not passed on.
+    for (const protocol of ["all", "ip", "hopopt"])
+      assert.throws(() =>
+        updateRules({ ...spec, ingress: [{ protocol, fromPort: -1, toPort: -1, cidrs: ["10.0.1.9/32"] }] }),
+      );
+  });
+
   it("refuse values that could shape the command", () => {
     assert.throws(() =>
       updateRules({

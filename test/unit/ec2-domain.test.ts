@@ -14,7 +14,7 @@ import {
   usableCount,
   usableRange,
 } from "../../src/domain/ec2/cidr.js";
-import { checkFilters, matchesFilters } from "../../src/domain/ec2/filters.js";
+import { checkFilters, matchesFilters, wildcardMatch } from "../../src/domain/ec2/filters.js";
 import { isEc2Id } from "../../src/domain/ec2/ids.js";
 import {
   normalizeProtocol,
@@ -65,6 +65,9 @@ describe("CIDR arithmetic", () => {
   it("names zones and ids as AWS does", () => {
     assert.equal(regionCode("us-east-1"), "use1");
     assert.equal(regionCode("ap-southeast-2"), "apse2");
+    // A signed region is user input: a prototype key is no direction.
+    assert.equal(regionCode("us-constructor-1"), "usc1");
+    assert.deepEqual(zonesOf("us-constructor-1")[0], { name: "us-constructor-1a", id: "usc1-az1" });
     assert.deepEqual(zonesOf("eu-west-1")[2], { name: "eu-west-1c", id: "euw1-az3" });
     assert.ok(isEc2Id("sg", "sg-0123456789abcdef0"));
     assert.ok(isEc2Id("vpc", "vpc-12345678"));
@@ -115,6 +118,17 @@ describe("security group permissions", () => {
       none,
     );
     assert.deepEqual([all[0]!.fromPort, all[0]!.toPort], [-1, -1]);
+  });
+
+  it("accepts any protocol number 0-255, 0 (HOPOPT) included, as EC2 does", () => {
+    assert.equal(normalizeProtocol("0"), "0");
+    assert.equal(normalizeProtocol("000"), "0");
+    assert.equal(normalizeProtocol("47"), "47");
+    assert.equal(normalizeProtocol("17"), "udp");
+    assert.equal(
+      err(() => normalizeProtocol("256")),
+      "InvalidParameterValue: Invalid value '256' for IP protocol. Unknown protocol.",
+    );
   });
 
   it("refuses bad permissions with EC2's codes and words", () => {
@@ -245,6 +259,73 @@ describe("Describe filters", () => {
       err(() => checkFilters([{ Name: "colour", Values: ["x"] }], fields, true)),
       "InvalidParameterValue: The filter 'colour' is invalid",
     );
+  });
+
+  it("match `*` as any run, `?` as one character, and everything else literally", () => {
+    const cases: [string, string, boolean][] = [
+      ["", "", true],
+      ["", "a", false],
+      ["*", "", true],
+      ["*", "anything at all", true],
+      ["**", "", true],
+      ["?", "", false],
+      ["?", "x", true],
+      ["?", "xy", false],
+      ["lab-?", "lab-a", true],
+      ["lab-?", "lab-", false],
+      ["lab-a", "lab-a", true],
+      ["lab-a", "Lab-a", false], // case-sensitive
+      ["lab-a", "lab-ab", false],
+      ["lab*", "lab", true],
+      ["lab*", "la", false],
+      ["*-a", "lab-a", true],
+      ["*-a", "lab-b", false],
+      ["a*b*c", "aXXbYYc", true],
+      ["a*b*c", "aXXbYY", false],
+      ["a*b", "abab", true],
+      ["*ab*ab", "xabyab", true],
+      ["*aab", "aaab", true],
+      ["a?c*", "abcdef", true],
+      ["?*?", "a", false],
+      ["?*?", "ab", true],
+      ["a.b", "aXb", false], // a dot is no wildcard
+      ["a+", "aa", false],
+      ["(a)|b", "(a)|b", true],
+      ["[ab]", "a", false],
+      ["[ab]", "[ab]", true],
+      ["a\\*", "a\\bc", true], // a backslash stands for itself and escapes nothing
+      ["a\\*", "a*", false],
+      ["a?b", "a\nb", true], // `?` is any character, a line break included
+      ["*", "line\nbreak", true],
+    ];
+    for (const [pattern, value, want] of cases)
+      assert.equal(
+        wildcardMatch(pattern, value),
+        want,
+        `${JSON.stringify(pattern)} ~ ${JSON.stringify(value)}`,
+      );
+  });
+
+  it("match a pathological pattern against a long value without backtracking blow-up", () => {
+    // As a backtracking regular expression this takes exponential time and blocks the event loop.
+    const aaa = "a".repeat(256);
+    const tagged = { id: "vpc-1", tags: [{ Key: "k", Value: aaa }] };
+    assert.equal(matchesFilters(tagged, [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*b"] }], fields), false);
+    assert.equal(matchesFilters(tagged, [{ Name: "tag-value", Values: ["*a*a*a*a*a*a*a"] }], fields), true);
+    const long = `${"a".repeat(100_000)}b`;
+    assert.equal(wildcardMatch(`${"*a".repeat(20)}*b`, long), true);
+    assert.equal(wildcardMatch(`${"*a".repeat(20)}*c`, long), false);
+    assert.equal(wildcardMatch(`${"*?".repeat(20)}*c`, long), false);
+  });
+
+  it("know only an operation's own filter names, never inherited ones", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      assert.equal(
+        err(() => checkFilters([{ Name: name, Values: ["x"] }], fields, true)),
+        `InvalidParameterValue: The filter '${name}' is invalid`,
+      );
+      assert.equal(matchesFilters(v, [{ Name: name, Values: ["*"] }], fields), false);
+    }
   });
 });
 

@@ -37,6 +37,17 @@ function safe(v: string | number): string {
   return s;
 }
 
+/**
+ * Protocol 0 (HOPOPT) is a protocol number EC2 accepts like any other, but iptables reads `-p 0` as
+ * "all protocols" (and the name `hopopt` resolves to 0 too), so the rule would open every protocol to
+ * its peer. iptables cannot say "protocol field equals 0" short of a raw header match (the u32 module,
+ * which a kernel may lack, failing the whole restore), and IPv4 has no use for protocol 0 (HOPOPT is
+ * an IPv6 extension header), so such a rule gets no line at all: it matches nothing, and the chain's
+ * final DROP refuses protocol 0 traffic. Narrower than AWS, never wider.
+ */
+const matchesNothing = (rule: NetworkRuleSpec): boolean =>
+  /^\d+$/.test(rule.protocol) && Number(rule.protocol) === 0;
+
 function match(rule: NetworkRuleSpec): string[] {
   const p = rule.protocol;
   if (p === "-1") return [];
@@ -49,8 +60,13 @@ function match(rule: NetworkRuleSpec): string[] {
     const type = rule.toPort === -1 ? `${rule.fromPort}` : `${rule.fromPort}/${rule.toPort}`;
     return ["-p", "icmp", "-m", "icmp", "--icmp-type", safe(type)];
   }
-  if (/^\d+$/.test(p)) return ["-p", p];
-  return ["-p", safe(p)];
+  if (/^\d+$/.test(p)) {
+    // Never `-p 0`: iptables would read it as every protocol (see matchesNothing).
+    if (Number(p) === 0) throw new Error("refusing protocol 0 as a packet filter match");
+    return ["-p", p];
+  }
+  // Other names could mean anything to iptables (`all`, `ip` and `hopopt` are protocol 0, i.e. every one).
+  throw new Error(`refusing unknown protocol ${JSON.stringify(p)} as a packet filter match`);
 }
 
 /** The lines that fill a task's two chains (after their declarations). */
@@ -59,12 +75,12 @@ function chainLines(spec: TaskNetworkSpec): string[] {
   const eg = egressChain(spec.eniId);
   const ing = ingressChain(spec.eniId);
   for (const r of spec.egress) {
-    if (r.protocol === "icmpv6") continue;
+    if (r.protocol === "icmpv6" || matchesNothing(r)) continue;
     for (const c of r.cidrs) out.push(["-A", eg, "-d", safe(c), ...match(r), "-j", "RETURN"].join(" "));
   }
   out.push(`-A ${eg} -j DROP`);
   for (const r of spec.ingress) {
-    if (r.protocol === "icmpv6") continue;
+    if (r.protocol === "icmpv6" || matchesNothing(r)) continue;
     for (const c of r.cidrs) out.push(["-A", ing, "-s", safe(c), ...match(r), "-j", "ACCEPT"].join(" "));
   }
   out.push(`-A ${ing} -j DROP`);

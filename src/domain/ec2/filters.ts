@@ -14,20 +14,37 @@ export interface Tagged {
 /** The values a resource has for each filter name a Describe operation supports. */
 export type FilterFields<T> = Record<string, (r: T) => readonly (string | undefined)[]>;
 
-const cache = new Map<string, RegExp>();
-function pattern(v: string): RegExp {
-  let re = cache.get(v);
-  if (!re) {
-    const body = v
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".");
-    re = new RegExp(`^${body}$`, "s");
-    if (cache.size > 1000) cache.clear();
-    cache.set(v, re);
+/**
+ * Does `value` match the filter value `pattern`? `*` is any run of characters (none included), `?` is
+ * exactly one, and everything else (backslash too) stands for itself, case-sensitively. Linear in
+ * practice and O(pattern × value) at worst: on a mismatch it backtracks only to the last `*` seen, as
+ * a `*` further left can never help (a regular expression would retry every `*` and take exponential
+ * time on patterns like `*a*a*a*b`).
+ */
+export function wildcardMatch(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let star = -1; // position in the pattern just after the last `*`
+  let resume = 0; // where that `*`'s run of matched characters ends
+  while (v < value.length) {
+    const c = pattern[p];
+    if (c === "*") {
+      star = ++p;
+      resume = v;
+    } else if (c !== undefined && (c === "?" || c === value[v])) {
+      p++;
+      v++;
+    } else if (star >= 0) {
+      p = star;
+      v = ++resume;
+    } else return false;
   }
-  return re;
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
+
+/** The filter names an operation knows: its own fields (never inherited keys such as `constructor`). */
+const hasField = <T>(fields: FilterFields<T>, name: string): boolean => Object.hasOwn(fields, name);
 
 /** Refuse filter names the operation does not know, before any resource is read. */
 export function checkFilters<T>(
@@ -38,7 +55,8 @@ export function checkFilters<T>(
   for (const f of filters ?? []) {
     const name = f.Name ?? "";
     const known =
-      name in fields || (tagged && (name.startsWith("tag:") || name === "tag-key" || name === "tag-value"));
+      hasField(fields, name) ||
+      (tagged && (name.startsWith("tag:") || name === "tag-key" || name === "tag-value"));
     if (!known) throw new AwsError(Errors.InvalidParameterValue, `The filter '${name}' is invalid`);
   }
 }
@@ -51,7 +69,7 @@ function valuesOf<T>(r: T, name: string, fields: FilterFields<T>): readonly (str
   }
   if (name === "tag-key") return tags.map((t) => t.Key);
   if (name === "tag-value") return tags.map((t) => t.Value);
-  return fields[name]?.(r) ?? [];
+  return hasField(fields, name) ? fields[name]!(r) : [];
 }
 
 export function matchesFilters<T>(
@@ -62,7 +80,7 @@ export function matchesFilters<T>(
   for (const f of filters ?? []) {
     const have = valuesOf(r, f.Name ?? "", fields).filter((v): v is string => v !== undefined);
     const want = f.Values ?? [];
-    if (!want.some((w) => have.some((h) => pattern(w).test(h)))) return false;
+    if (!want.some((w) => have.some((h) => wildcardMatch(w, h)))) return false;
   }
   return true;
 }

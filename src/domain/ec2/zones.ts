@@ -51,7 +51,9 @@ const DIRECTIONS: Record<string, string> = {
 /** `us-east-1` → `use1`, `ap-southeast-2` → `apse2`. */
 export function regionCode(region: string): string {
   const [area = "", direction = "", n = ""] = region.split("-");
-  return `${area}${DIRECTIONS[direction] ?? direction.slice(0, 1)}${n}`;
+  // Own keys only: the region comes from the request's signature (`us-constructor-1` is well-formed).
+  const code = Object.hasOwn(DIRECTIONS, direction) ? DIRECTIONS[direction] : direction.slice(0, 1);
+  return `${area}${code}${n}`;
 }
 
 export interface Zone {

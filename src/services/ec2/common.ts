@@ -126,7 +126,8 @@ const MALFORMED: Record<string, ErrorDef> = {
 
 export function checkId(prefix: Ec2IdPrefix, id: string): void {
   if (!isEc2Id(prefix, id)) {
-    const def = MALFORMED[prefix] ?? Errors.InvalidParameterValue;
+    const def =
+      (Object.hasOwn(MALFORMED, prefix) ? MALFORMED[prefix] : undefined) ?? Errors.InvalidParameterValue;
     throw new AwsError(def, `Invalid id: "${id}" (expecting "${prefix}-...")`);
   }
 }

@@ -73,7 +73,7 @@ export function ec2Service(deps: Ec2Deps): ServiceDefinition {
         "IPv4 CIDR blocks /16 to /28; no IPv6 or IPAM. At most 5 VPCs per region. VPCs are isolated from each other on the host (one network namespace each).",
       CreateSubnet: "IPv4 only; zones are the region's a, b and c.",
       AuthorizeSecurityGroupIngress:
-        "Protocols all, tcp, udp, icmp and numbers; CIDR and security-group peers (same VPC); enforced on running tasks within a second. Prefix lists do not exist.",
+        "Protocols all, tcp, udp, icmp and numbers; CIDR and security-group peers (same VPC); enforced on running tasks within a second. A protocol 0 (HOPOPT) rule is kept but lets nothing through. Prefix lists do not exist.",
       AuthorizeSecurityGroupEgress: "As ingress; egress rules are enforced too (default: all outbound).",
       DescribeNetworkInterfaces: "Lists the interfaces of awsvpc tasks (Berth creates no others).",
       DescribeRegions: "Every region works; each has its own state.",

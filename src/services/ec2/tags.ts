@@ -45,7 +45,8 @@ const TYPES: Record<string, string> = {
 
 function typeOf(id: string): { prefix: "vpc" | "subnet" | "sg" | "sgr" | "eni"; type: string } {
   const prefix = id.slice(0, id.lastIndexOf("-"));
-  const type = TYPES[prefix];
+  // Own keys only: an id such as `constructor-0123abcd` names no resource type.
+  const type = Object.hasOwn(TYPES, prefix) ? TYPES[prefix] : undefined;
   if (!type) throw new AwsError(Errors.Ec2InvalidId, `The ID '${id}' is not valid`);
   checkId(prefix as "vpc", id);
   return { prefix: prefix as "vpc", type };
