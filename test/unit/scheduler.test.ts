@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { failureThreshold, throttleDelayMs } from "../../src/control/scheduler/circuit-breaker.js";
 import { schedule } from "../../src/control/scheduler/schedule.js";
 import type { Plan } from "../../src/control/scheduler/types.js";
+import { serviceNameOf } from "../../src/domain/ecs/service.js";
 import type { StoredTaskDefinition } from "../../src/domain/ecs/task-definition.js";
 import type { ContainerInstanceRecord } from "../../src/state/ecs/container-instances.js";
 import type { ServiceRecord } from "../../src/state/ecs/services.js";
@@ -561,6 +562,34 @@ describe("scheduler: deployment counts", () => {
       sim.service().deployments.map((d) => d.id),
       [second.id],
     );
+  });
+});
+
+describe("scheduler: which tasks are the service's", () => {
+  it("a RunTask given the service's group is neither counted nor stopped", () => {
+    const td = taskDefinition();
+    const inst = instances([AZ[0]!, AZ[1]!]);
+    const svc = service({ td, desiredCount: 1 });
+    const standalone = task({ td, instance: inst[0]!, group: "service:web", startedBy: "me" });
+    const sim = new Sim({
+      instances: inst,
+      tasks: [standalone],
+      services: [svc],
+      taskDefinitions: [td],
+      now: T0,
+    });
+    const p = sp(sim.pass());
+    assert.equal(p.launches.length, 1, "the service still starts its own task");
+    runUntilSteady(sim);
+    assert.equal(sim.service().desiredCount, 1);
+    assert.deepEqual(sim.activeOf().filter((t) => t.id !== standalone.id).length, 1);
+    assert.equal(
+      sim.tasksOf().find((t) => t.id === standalone.id)?.task.desiredStatus,
+      "RUNNING",
+      "the standalone task is left alone",
+    );
+    assert.equal(serviceNameOf(standalone.task), undefined);
+    assert.equal(serviceNameOf({ group: "service:web", startedBy: "ecs-svc/0123456789012345678" }), "web");
   });
 });
 

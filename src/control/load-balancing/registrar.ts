@@ -79,6 +79,8 @@ export function serviceTargetRegistrar(opts: RegistrarOptions): Component & { ki
       const serviceName = task.group.slice("service:".length);
       const svc = await getService(tx, region, t.value.cluster, serviceName);
       if (!svc || svc.value.loadBalancers.length === 0) return;
+      // A RunTask given the service's group is not the service's task.
+      if (!svc.value.deployments.some((d) => d.id === task.startedBy)) return;
       const td = await getTaskDefinitionByArn(tx, region, task.taskDefinitionArn);
       if (!td) return;
       const groups = new Map<string, TargetGroupRecord>();

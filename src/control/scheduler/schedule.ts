@@ -42,10 +42,15 @@ export function schedule(input: SchedulerInput): Plan {
   const services: ServicePlan[] = [];
   for (const svc of snap.services) {
     if (svc.value.status === "INACTIVE") continue;
+    // The service's tasks: its group and one of its deployments (a RunTask may use the group too;
+    // a deployment is dropped only once none of its tasks is left).
+    const deployments = new Set(svc.value.deployments.map((d) => d.id));
     const pass = new ServicePass(
       input,
       svc,
-      byService.get(`service:${svc.value.name}`) ?? [],
+      (byService.get(`service:${svc.value.name}`) ?? []).filter((t) =>
+        deployments.has(t.value.task.startedBy ?? ""),
+      ),
       svc.value.launchType === "FARGATE" ? fargate : nodes,
     );
     services.push(pass.run());

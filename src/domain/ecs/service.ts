@@ -9,6 +9,18 @@ import { PLATFORM_FAMILY } from "./fargate.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
 
+/**
+ * The service that started a task: its group is `service:<name>` and its startedBy a deployment id.
+ * A group alone does not make a task a service's: RunTask may be given any group.
+ */
+export function serviceNameOf(task: {
+  group?: string | undefined;
+  startedBy?: string | undefined;
+}): string | undefined {
+  if (!task.group?.startsWith("service:") || !task.startedBy?.startsWith("ecs-svc/")) return undefined;
+  return task.group.slice("service:".length);
+}
+
 /** `ecs-svc/` and 19 digits, as ECS numbers deployments. */
 export function newDeploymentId(): string {
   const n = randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;

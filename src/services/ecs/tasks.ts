@@ -31,6 +31,7 @@ import { DEFAULT_RUN_TASK_STRATEGY, place } from "../../domain/ecs/placement-eng
 import { parseConstraints, parseStrategies } from "../../domain/ecs/placement-input.js";
 import { taskNeeds } from "../../domain/ecs/resources.js";
 import { unsupportedForRun } from "../../domain/ecs/runnable.js";
+import { serviceNameOf } from "../../domain/ecs/service.js";
 import { validateTags } from "../../domain/ecs/tags.js";
 import { newTask, renderTask, requestStop, taskArn } from "../../domain/ecs/task.js";
 import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
@@ -540,7 +541,7 @@ export function taskHandlers(store: Store, opts: TaskHandlerOptions) {
         )
           return false;
         if (input.startedBy !== undefined && task.startedBy !== input.startedBy) return false;
-        if (input.serviceName !== undefined && task.group !== `service:${input.serviceName}`) return false;
+        if (input.serviceName !== undefined && serviceNameOf(task) !== input.serviceName) return false;
         if (input.launchType !== undefined && task.launchType !== input.launchType) return false;
         return page.after === undefined || taskKeyOf(task) > page.after;
       });
