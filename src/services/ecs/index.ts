@@ -98,9 +98,9 @@ export function ecsService(deps: EcsDeps): ServiceDefinition {
       StartTask:
         "EC2 container instances, with awsvpc networkConfiguration (subnets in the instance's zone).",
       CreateService:
-        "launchType EC2 or FARGATE, or a capacity provider strategy; awsvpc networkConfiguration; Fargate services spread over their subnets' zones. No load balancers or service registries yet.",
+        "launchType EC2 or FARGATE, or a capacity provider strategy; awsvpc networkConfiguration; Fargate services spread over their subnets' zones; loadBalancers (ALB/NLB target groups, up to five) with healthCheckGracePeriodSeconds; rolling deployments (minimumHealthyPercent/maximumPercent, circuit breaker with rollback, thresholdConfiguration, resetOnHealthyTask). Refused with InvalidParameterException: serviceRegistries (Cloud Map), Service Connect, volumeConfigurations, deployment strategies other than ROLLING, lifecycle hooks, alarms.",
       UpdateService:
-        "A new task definition, network configuration, capacity provider strategy or platform version starts a new deployment.",
+        "A new task definition, load balancers, network configuration, capacity provider strategy or platform version starts a new deployment, as does forceNewDeployment; desiredCount and deploymentConfiguration changes apply to the current one.",
     },
   };
 }
