@@ -2,8 +2,9 @@
  * Model-driven decoding of JSON-protocol input and encoding of output.
  *
  * Decoding checks the body against the operation's input shape: JSON types (a mismatch is a
- * SerializationException, as AWS answers), required members and unknown members (the service's own
- * validation error). Timestamps become `Date`, blobs become `Buffer`. A `null` member counts as
+ * SerializationException, as AWS answers; a number with a fraction, or beyond a long, where the model
+ * has an integer or long is one too), required members and unknown members (the service's own
+ * validation error). A map keeps every key as data, `__proto__` too. Timestamps become `Date`, blobs become `Buffer`. A `null` member counts as
  * absent, as AWS JSON services treat it.
  *
  * Encoding walks the output shape and emits only modelled members; `Date` (or epoch milliseconds)
@@ -11,6 +12,7 @@
  * know is an error, which keeps handlers honest about names.
  */
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
+import { FLOAT_MEMBERS } from "./float-members.js";
 import type { Shape, StructShape } from "./model.js";
 import { parseTimestamp } from "./timestamp.js";
 
@@ -61,7 +63,8 @@ function decodeStruct(
       );
     }
     if (raw === null || raw === undefined) continue;
-    out[key] = decodeValue(member.shape, raw, join(path, key), opts);
+    const fractional = FLOAT_MEMBERS.has(`${shape.name}.${key}`);
+    out[key] = decodeValue(member.shape, raw, join(path, key), opts, fractional);
   }
   for (const req of shape.required) {
     if (out[req] === undefined) {
@@ -75,6 +78,16 @@ function decodeStruct(
     throw new AwsError(opts.validationError, `${path || shape.name} must set exactly one member`);
   }
   return out;
+}
+
+/**
+ * `out[key] = value`, except that `__proto__` becomes an own entry instead of going to the
+ * prototype setter (which would drop it, or replace the prototype).
+ */
+function setEntry(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__")
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
@@ -93,7 +106,17 @@ function preview(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
-function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOptions): unknown {
+/** Integers and longs: a JSON number without a fraction, within a signed 64-bit range. */
+const LONG_BOUND = 2 ** 63;
+
+/** `fractional`: the member is a float or double (src/protocol/float-members.ts). */
+function decodeValue(
+  shape: Shape,
+  value: unknown,
+  path: string,
+  opts: DecodeOptions,
+  fractional = false,
+): unknown {
   const secret = shape.traits.sensitive === true;
   switch (shape.kind) {
     case "string":
@@ -102,7 +125,9 @@ function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOpt
     case "number":
     case "bigint":
       if (typeof value !== "number" || !Number.isFinite(value))
-        throw mismatch(path, "<class 'int'>, <class 'float'>", value);
+        throw mismatch(path, fractional ? "<class 'float'>" : "<class 'int'>", value);
+      if (!fractional && (!Number.isInteger(value) || Math.abs(value) >= LONG_BOUND))
+        throw mismatch(path, "<class 'int'>", value);
       return value;
     case "boolean":
       if (typeof value !== "boolean") throw mismatch(path, "<class 'bool'>", value);
@@ -132,7 +157,7 @@ function decodeValue(shape: Shape, value: unknown, path: string, opts: DecodeOpt
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         if (v === null) continue;
-        out[k] = decodeValue(shape.value.shape, v, `${path}.${k}`, opts);
+        setEntry(out, k, decodeValue(shape.value.shape, v, `${path}.${k}`, opts));
       }
       return out;
     }
@@ -174,7 +199,7 @@ function encodeValue(shape: Shape, value: unknown, path: string, opts: EncodeOpt
     case "map": {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (v !== undefined) out[k] = encodeValue(shape.value.shape, v, `${path}.${k}`, opts);
+        if (v !== undefined) setEntry(out, k, encodeValue(shape.value.shape, v, `${path}.${k}`, opts));
       }
       return out;
     }

@@ -299,13 +299,16 @@ export async function verifySigV4(
     throw new AwsError(Errors.ExpiredToken, "The security token included in the request is expired");
   }
 
-  const headers: Record<string, string> = {};
+  // Only the request's own headers count: a signed name such as `constructor` or `__proto__` must
+  // not find a member of Object.prototype. A signed header the request lacks cannot match.
+  const headers: Record<string, string> = Object.create(null);
   for (const name of auth.signedHeaders) {
-    const v = req.headers[name];
-    if (v === undefined) {
+    const v = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
+    const text = Array.isArray(v) ? v.join(",") : v;
+    if (typeof text !== "string") {
       throw new AwsError(Errors.InvalidSignature, MISMATCH);
     }
-    headers[name] = Array.isArray(v) ? v.join(",") : v;
+    headers[name] = text;
   }
   const query = { ...req.query };
   const pathOnly = req.rawPath;

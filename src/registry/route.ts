@@ -61,6 +61,8 @@ class OciError extends Error {
 }
 
 const PULL_RECORD_INTERVAL_MS = 60_000;
+/** The most tags one tags/list page returns (also the page size when the client names none). */
+const MAX_TAGS_PAGE = 1000;
 
 const API_VERSION = { "docker-distribution-api-version": "registry/2.0" };
 
@@ -645,10 +647,12 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     if (req.method !== "GET" && req.method !== "HEAD")
       throw new OciError(405, "UNSUPPORTED", "tags are read-only");
     const repo = await access(req, caller, path, "ListImages", "pull");
-    const nText = query.get("n");
-    const n = nText === null ? 1000 : Number(nText);
-    if (!Number.isInteger(n) || n < 0)
+    // n is a decimal count, as distribution parses it (no exponent, fraction or sign); an empty n is
+    // no n, and a larger one than a page holds gets a full page and a Link to the next.
+    const nText = query.get("n") ?? "";
+    if (nText !== "" && !/^[0-9]+$/.test(nText))
       throw new OciError(400, "PAGINATION_NUMBER_INVALID", `invalid n: ${nText}`);
+    const n = nText === "" ? MAX_TAGS_PAGE : Math.min(Number(nText), MAX_TAGS_PAGE);
     const last = query.get("last");
     const prefix = `${repo.registry}/${repo.name}:`;
     const recs =

@@ -251,6 +251,68 @@ describe("authentication", () => {
       assert.equal(queryError(await expired.text()).Code, "ExpiredToken");
     });
 
+    it("a signed header the request lacks, even one named like a JavaScript prototype member, is a signature mismatch", async () => {
+      const endpoint = new URL(t.url);
+      const body = "{}";
+      const signer = new SignatureV4({
+        service: "ecs",
+        region: t.region,
+        credentials: t.credentials,
+        sha256: Hash.bind(null, "sha256"),
+      });
+      for (const name of ["constructor", "__proto__", "x-absent"]) {
+        const signed = await signer.sign({
+          method: "POST",
+          protocol: "http:",
+          hostname: endpoint.hostname,
+          port: Number(endpoint.port),
+          path: "/",
+          headers: {
+            host: endpoint.host,
+            "content-type": "application/x-amz-json-1.1",
+            "x-amz-target": `${ECS_TARGET}.ListClusters`,
+          },
+          body,
+        });
+        const { host: _host, ...headers } = signed.headers;
+        headers.authorization = String(headers.authorization).replace(
+          /SignedHeaders=[^,]+/,
+          `SignedHeaders=host;${name}`,
+        );
+        const res = await fetch(t.url, { method: "POST", headers, body });
+        const text = await res.text();
+        assert.equal(res.status, 400, text);
+        assert.deepEqual(JSON.parse(text), { __type: "InvalidSignatureException", message: MISMATCH });
+      }
+      // Presigned, too.
+      const sts = new SignatureV4({
+        service: "sts",
+        region: t.region,
+        credentials: t.credentials,
+        sha256: Hash.bind(null, "sha256"),
+      });
+      const req = await sts.presign(
+        {
+          method: "GET",
+          protocol: "http:",
+          hostname: endpoint.hostname,
+          port: Number(endpoint.port),
+          path: "/",
+          query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+          headers: { host: endpoint.host },
+        },
+        { expiresIn: 60 },
+      );
+      const url = new URL("/", endpoint);
+      for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, String(v));
+      url.searchParams.set("X-Amz-SignedHeaders", "host;constructor");
+      const res = await fetch(url);
+      assert.equal(res.status, 403);
+      const err = queryError(await res.text());
+      assert.equal(err.Code, "SignatureDoesNotMatch");
+      assert.equal(err.Message, MISMATCH);
+    });
+
     it("verifies the path and query as they arrive on the wire (dot segments, encodings, repeated keys)", async () => {
       const endpoint = new URL(t.url);
       const send = async (wirePath: string) => {

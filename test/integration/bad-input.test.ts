@@ -129,6 +129,82 @@ describe("bad input", () => {
     }
   });
 
+  const json = (service: string, target: string, body: unknown) =>
+    signedFetch(t.url, {
+      service,
+      credentials: t.credentials,
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": target },
+      body: JSON.stringify(body),
+    });
+  const kms = (op: string, body: unknown) => json("kms", `TrentService.${op}`, body);
+  const logs = (op: string, body: unknown) => json("logs", `Logs_20140328.${op}`, body);
+
+  describe("a fraction, or a number beyond a long, where an integer is expected is SerializationException", () => {
+    before(async () => {
+      assert.equal((await logs("CreateLogGroup", { logGroupName: "fractions" })).status, 200);
+      assert.equal(
+        (await logs("CreateLogStream", { logGroupName: "fractions", logStreamName: "s" })).status,
+        200,
+      );
+    });
+    const cases: [string, () => ReturnType<typeof kms>, RegExp][] = [
+      ["KMS ListKeys Limit 1.5", () => kms("ListKeys", { Limit: 1.5 }), /parameter Limit, value: 1\.5/],
+      ["KMS ListAliases Limit 1e21", () => kms("ListAliases", { Limit: 1e21 }), /parameter Limit/],
+      [
+        "Logs DescribeLogStreams limit 1.5",
+        () => logs("DescribeLogStreams", { logGroupName: "fractions", limit: 1.5 }),
+        /parameter limit, value: 1\.5/,
+      ],
+      [
+        "Logs GetLogEvents limit 1.5",
+        () => logs("GetLogEvents", { logGroupName: "fractions", logStreamName: "s", limit: 1.5 }),
+        /parameter limit, value: 1\.5/,
+      ],
+      [
+        "Logs GetLogEvents startTime 1.5",
+        () => logs("GetLogEvents", { logGroupName: "fractions", logStreamName: "s", startTime: 1.5 }),
+        /parameter startTime/,
+      ],
+      ["ECS ListClusters maxResults 2.5", () => ecsJson("ListClusters", { maxResults: 2.5 }), /maxResults/],
+    ];
+    for (const [what, send, message] of cases) {
+      it(what, async () => {
+        await expectError(send(), 400, "SerializationException", message);
+      });
+    }
+
+    it("the same requests with whole numbers succeed", async () => {
+      assert.equal((await kms("ListKeys", { Limit: 1 })).status, 200);
+      const streams = await logs("DescribeLogStreams", { logGroupName: "fractions", limit: 1 });
+      assert.equal(streams.status, 200, streams.text);
+      const events = await logs("GetLogEvents", { logGroupName: "fractions", logStreamName: "s", limit: 1 });
+      assert.equal(events.status, 200, events.text);
+    });
+  });
+
+  it("a map keeps a __proto__ key: a KMS encryption context {__proto__: x} is needed to decrypt", async () => {
+    const key = (await kms("CreateKey", {})).json() as { KeyMetadata: { KeyId: string } };
+    const plaintext = Buffer.from("bound to its context").toString("base64");
+    const context = JSON.parse('{"__proto__":"x"}') as Record<string, string>;
+    const sealed = await kms("Encrypt", {
+      KeyId: key.KeyMetadata.KeyId,
+      Plaintext: plaintext,
+      EncryptionContext: context,
+    });
+    assert.equal(sealed.status, 200, sealed.text);
+    const blob = (sealed.json() as { CiphertextBlob: string }).CiphertextBlob;
+    await expectError(kms("Decrypt", { CiphertextBlob: blob }), 400, "InvalidCiphertextException");
+    await expectError(
+      kms("Decrypt", { CiphertextBlob: blob, EncryptionContext: { other: "x" } }),
+      400,
+      "InvalidCiphertextException",
+    );
+    const opened = await kms("Decrypt", { CiphertextBlob: blob, EncryptionContext: context });
+    assert.equal(opened.status, 200, opened.text);
+    assert.equal((opened.json() as { Plaintext: string }).Plaintext, plaintext);
+    await kms("ScheduleKeyDeletion", { KeyId: key.KeyMetadata.KeyId, PendingWindowInDays: 7 });
+  });
+
   describe("unknown fields are InvalidParameterException", () => {
     it("at the top level", async () => {
       await expectError(

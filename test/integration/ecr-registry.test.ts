@@ -336,6 +336,18 @@ describe("OCI registry (/v2/)", () => {
     const last = await oci(t.url, "/v2/us-east-1/reg/other/tags/list?n=2&last=b2", { auth });
     assert.deepEqual(last.json<{ tags: string[] }>().tags, ["c1"]);
     assert.equal(last.headers.get("link"), null);
+    // n is a decimal count: other spellings of a number are PAGINATION_NUMBER_INVALID; a count
+    // larger than a page gets a page; an empty n is no n.
+    for (const n of ["1e21", "1.5", "1.0", "-1", "0x10", "%2B2", "%205", "two"]) {
+      const bad = await oci(t.url, `/v2/us-east-1/reg/other/tags/list?n=${n}`, { auth });
+      assert.equal(bad.status, 400, `n=${n}: ${bad.body.toString()}`);
+      assert.equal(bad.json<{ errors: { code: string }[] }>().errors[0]!.code, "PAGINATION_NUMBER_INVALID");
+    }
+    for (const n of ["1000000000000000000000", "5000", ""]) {
+      const all = await oci(t.url, `/v2/us-east-1/reg/other/tags/list?n=${n}`, { auth });
+      assert.equal(all.status, 200, `n=${n}: ${all.body.toString()}`);
+      assert.deepEqual(all.json<{ tags: string[] }>().tags, tags);
+    }
 
     // Delete by tag removes the tag; delete by digest removes the image.
     assert.equal(

@@ -195,6 +195,27 @@ describe("SSM Parameter Store", () => {
     );
   });
 
+  it("an AllowedPattern that backtracks catastrophically fails the value promptly, like a mismatch", async () => {
+    for (const [pattern, value] of [
+      ["(a+)+b", "a".repeat(40)],
+      ["^(\\w+\\s?)*$", `${"word ".repeat(12)}!`],
+    ]) {
+      await rejectsWith(
+        ssm.send(
+          new PutParameterCommand({ Name: "/redos", Value: value!, Type: "String", AllowedPattern: pattern }),
+        ),
+        "ValidationException",
+        `Parameter value, cannot be validated against allowedPattern: ${pattern}`,
+      );
+    }
+    await rejectsWith(ssm.send(new GetParameterCommand({ Name: "/redos" })), "ParameterNotFound");
+    // The same pattern still accepts a value it matches.
+    await ssm.send(
+      new PutParameterCommand({ Name: "/redos", Value: "aaab", Type: "String", AllowedPattern: "(a+)+b" }),
+    );
+    assert.equal((await ssm.send(new GetParameterCommand({ Name: "/redos" }))).Parameter!.Value, "aaab");
+  });
+
   it("labels: attach, move between versions, limit, invalid labels, selectors", async () => {
     const name = "/lbl/p";
     for (let i = 1; i <= 3; i++) {

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AwsError, type ErrorDef, Errors } from "../../src/errors/catalog.js";
+import { FLOAT_MEMBERS } from "../../src/protocol/float-members.js";
 import { type DecodeOptions, decodeJsonInput, encodeJsonOutput } from "../../src/protocol/json-codec.js";
-import { ServiceModel, type StructShape, shapeOf } from "../../src/protocol/model.js";
+import { ServiceModel, type Shape, type StructShape, shapeOf } from "../../src/protocol/model.js";
 
 const ecs = new ServiceModel(await import("@aws-sdk/client-ecs"));
 const iam = new ServiceModel(await import("@aws-sdk/client-iam"));
@@ -118,6 +119,90 @@ describe("decodeJsonInput", () => {
         /maxResults/,
       );
     });
+  });
+
+  describe("numbers: integers and longs are whole; floats and doubles take fractions", () => {
+    const listClusters = (maxResults: unknown) =>
+      decodeJsonInput(ecsIn("ListClusters"), { maxResults }, opts);
+
+    it("an integer member refuses a fraction or a value beyond a long", () => {
+      for (const bad of [1.5, 0.1, -2.25, 1e21, -1e300, 2 ** 63]) {
+        throwsAws(
+          () => listClusters(bad),
+          Errors.Serialization,
+          `Invalid type for parameter maxResults, value: ${JSON.stringify(bad)}, type: number, valid types: <class 'int'>`,
+        );
+      }
+      throwsAws(
+        () => decodeRegister(register({}, { memory: 512.5 })),
+        Errors.Serialization,
+        /containerDefinitions\[0\]\.memory/,
+      );
+    });
+
+    it("an integer member takes any whole number within a long", () => {
+      for (const good of [0, 5, -3, 100.0, 2 ** 53, -(2 ** 62)]) {
+        assert.deepEqual(listClusters(good), { maxResults: good });
+      }
+    });
+
+    it("a double member takes a fraction", () => {
+      const body = {
+        service: "web",
+        deploymentConfiguration: {
+          canaryConfiguration: { canaryPercent: 12.5, canaryBakeTimeInMinutes: 5 },
+          linearConfiguration: { stepPercent: 33.3 },
+        },
+      };
+      assert.deepEqual(decodeJsonInput(ecsIn("UpdateService"), body, opts), body);
+      throwsAws(
+        () =>
+          decodeJsonInput(
+            ecsIn("UpdateService"),
+            {
+              service: "web",
+              deploymentConfiguration: { canaryConfiguration: { canaryBakeTimeInMinutes: 0.5 } },
+            },
+            opts,
+          ),
+        Errors.Serialization,
+        /canaryBakeTimeInMinutes/,
+      );
+    });
+
+    it("every listed float member is a number member of its service's model", async () => {
+      const models = [ecs, new ServiceModel(await import("@aws-sdk/client-cloudwatch-logs"))];
+      const numbers = new Set<string>();
+      const seen = new Set<Shape>();
+      const walk = (shape: Shape): void => {
+        if (seen.has(shape)) return;
+        seen.add(shape);
+        if (shape.kind === "list") walk(shape.member.shape);
+        else if (shape.kind === "map") walk(shape.value.shape);
+        else if (shape.kind === "structure" || shape.kind === "union") {
+          for (const [name, m] of shape.members) {
+            if (m.shape.kind === "number") numbers.add(`${shape.name}.${name}`);
+            walk(m.shape);
+          }
+        }
+      };
+      for (const model of models) for (const o of model.operations.values()) walk(o.input);
+      for (const member of FLOAT_MEMBERS) assert.ok(numbers.has(member), `${member} is not a number member`);
+    });
+  });
+
+  it("a map keeps every key as an entry, JavaScript prototype names included", () => {
+    const labels = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t","a":"1"}') as object;
+    const out = decodeRegister(register({}, { dockerLabels: labels }));
+    const decoded = (out.containerDefinitions as { dockerLabels: Record<string, string> }[])[0]!.dockerLabels;
+    assert.deepEqual(Object.entries(decoded), [
+      ["__proto__", "p"],
+      ["constructor", "c"],
+      ["toString", "t"],
+      ["a", "1"],
+    ]);
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.equal(JSON.stringify(decoded), '{"__proto__":"p","constructor":"c","toString":"t","a":"1"}');
   });
 
   describe("missing required members are the service's validation error", () => {
@@ -352,6 +437,19 @@ describe("encodeJsonOutput", () => {
       { strict: true },
     );
     assert.deepEqual(cluster, { clusters: [{ clusterName: "", runningTasksCount: 0 }] });
+  });
+
+  it("renders every key of a map, __proto__ included", () => {
+    const labels = JSON.parse('{"__proto__":"p","a":"1"}') as Record<string, string>;
+    const out = encodeJsonOutput(
+      ecsOut("DescribeTaskDefinition"),
+      { taskDefinition: { containerDefinitions: [{ name: "a", dockerLabels: labels }] } },
+      { strict: true },
+    );
+    assert.equal(
+      JSON.stringify(out),
+      '{"taskDefinition":{"containerDefinitions":[{"name":"a","dockerLabels":{"__proto__":"p","a":"1"}}]}}',
+    );
   });
 
   it("renders an absent output as {}", () => {

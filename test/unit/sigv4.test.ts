@@ -333,6 +333,17 @@ describe("SigV4 header form", () => {
     await rejects(verify(req), Errors.InvalidSignature, /'Host' must be a 'SignedHeader'/);
   });
 
+  it("refuses a signed header the request lacks, JavaScript prototype names included, as a mismatch", async () => {
+    for (const name of ["x-absent", "constructor", "__proto__", "tostring", "hasownproperty"]) {
+      const req = await sign(jsonCall());
+      req.headers.authorization = String(req.headers.authorization).replace(
+        /SignedHeaders=[^,]+/,
+        `SignedHeaders=host;${name}`,
+      );
+      await rejects(verify(req), Errors.InvalidSignature, MISMATCH);
+    }
+  });
+
   describe("refuses a malformed Authorization header with IncompleteSignatureException", () => {
     const valid = async () => sign(jsonCall());
     const cases: [string, (auth: string) => string, RegExp?][] = [
@@ -751,6 +762,14 @@ describe("SigV4 presigned (query) form", () => {
       const req = await presign(getCallerIdentity(), sts);
       delete req.query[drop];
       await rejects(verify(req), Errors.IncompleteSignature, undefined);
+    }
+  });
+
+  it("refuses a presigned URL signing a header the request lacks (constructor, __proto__) as a mismatch", async () => {
+    for (const name of ["x-absent", "constructor", "__proto__"]) {
+      const req = await presign(getCallerIdentity(), sts);
+      req.query["X-Amz-SignedHeaders"] = `host;${name}`;
+      await rejects(verify(req), Errors.InvalidSignature, MISMATCH);
     }
   });
 

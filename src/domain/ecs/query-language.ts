@@ -12,8 +12,15 @@
  * =~ matches, !~ not_matches. Expressions combine with not (!), and (&&), or (||) and parentheses,
  * binding in that order. `exists` takes no argument (`attribute:gpu exists`); agentVersion compares
  * as a version, registeredAt as a date.
+ *
+ * `=~` and `!~` patterns come from callers and run with a time budget (src/lib/safe-regex.ts). An
+ * instance for which a pattern runs out of budget is one the expression cannot be decided for, and
+ * the whole expression is false for it — whatever the operator (`!~` as well as `=~`) and whatever
+ * `not` surrounds it — so a pathological memberOf constraint places no task and a filter lists no
+ * such instance, rather than either matching everything.
  */
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { SafeRegex } from "../../lib/safe-regex.js";
 
 export interface QueryTarget {
   agentConnected: boolean;
@@ -59,6 +66,9 @@ export const MAX_EXPRESSION_LENGTH = 2000;
 function invalid(expression: string, why: string): AwsError {
   return new AwsError(Errors.InvalidParameter, `Invalid cluster query expression '${expression}': ${why}`);
 }
+
+/** Thrown while evaluating when a pattern ran out of time; compileQuery turns it into false. */
+const UNDECIDED = Symbol("undecided");
 
 type Token = { kind: "word" | "string" | "op" | "(" | ")" | "[" | "]" | ","; text: string };
 
@@ -218,7 +228,9 @@ class Parser {
     const subject = subjectTok.text;
     const get = subjectReader(subject, this.source);
     const opTok = this.next();
-    const op = OPERATORS[opTok.text.toLowerCase()];
+    const opName = opTok.text.toLowerCase();
+    // Own keys only: `constructor` or `__proto__` is an unknown operator, not a prototype member.
+    const op = Object.hasOwn(OPERATORS, opName) ? OPERATORS[opName] : undefined;
     if (!op) throw invalid(this.source, `unknown operator '${opTok.text}'`);
     if (op === "exists") return (t) => get.exists(t);
     if (op === "nexists") return (t) => !get.exists(t);
@@ -237,15 +249,18 @@ class Parser {
         return (t) => !get.values(t).some((x) => values.includes(x));
       case "match":
       case "nmatch": {
-        let re: RegExp;
+        let re: SafeRegex;
         try {
-          re = new RegExp(`^(?:${v})$`);
+          re = new SafeRegex(`^(?:${v})$`);
         } catch {
           throw invalid(this.source, `'${v}' is not a valid pattern`);
         }
-        return op === "match"
-          ? (t) => get.values(t).some((x) => re.test(x))
-          : (t) => !get.values(t).some((x) => re.test(x));
+        const matches = (x: string): boolean => {
+          const r = re.test(x);
+          if (r === "timeout") throw UNDECIDED;
+          return r;
+        };
+        return op === "match" ? (t) => get.values(t).some(matches) : (t) => !get.values(t).some(matches);
       }
       default: {
         const test = {
@@ -335,5 +350,13 @@ export function compileQuery(expression: string): Query {
   } catch (err) {
     throw invalid(expression, (err as Error).message);
   }
-  return new Parser(tokens, expression).parse();
+  const query = new Parser(tokens, expression).parse();
+  return (t) => {
+    try {
+      return query(t);
+    } catch (err) {
+      if (err === UNDECIDED) return false;
+      throw err;
+    }
+  };
 }

@@ -29,6 +29,7 @@ import {
   validateNewName,
 } from "../../domain/ssm/names.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { SafeRegex } from "../../lib/safe-regex.js";
 import {
   current,
   deleteParameter,
@@ -117,19 +118,24 @@ function tierFor(
   return tier;
 }
 
+/**
+ * The value must match AllowedPattern whole. The pattern is the caller's, so it runs with a time
+ * budget (SafeRegex); one that takes longer than that on this value is reported as not matching,
+ * with the error of a mismatch.
+ */
 function checkAllowedPattern(pattern: string | undefined, value: string) {
   if (pattern === undefined || pattern === "") return;
-  let re: RegExp;
+  let re: SafeRegex;
   try {
     // AWS matches the whole value (Java's Pattern.matches); the pattern is a JavaScript regex here.
-    re = new RegExp(`^(?:${pattern})$`, "u");
+    re = new SafeRegex(`^(?:${pattern})$`, "u");
   } catch {
     throw new AwsError(
       Errors.InvalidAllowedPattern,
       `The allowed pattern ${pattern} is not a valid regular expression.`,
     );
   }
-  if (!re.test(value)) {
+  if (re.test(value) !== true) {
     throw new AwsError(
       Errors.Validation,
       `Parameter value, cannot be validated against allowedPattern: ${pattern}`,
