@@ -637,6 +637,87 @@ describe("policy variables", () => {
   });
 });
 
+describe("wildcards against long values", () => {
+  // Each pattern below takes exponential time as a backtracking RegExp (`*` → `.*`) against a long
+  // run of "a"s: evaluation used to hang here. The matcher now answers in linear time.
+  const aaa = "a".repeat(100_000);
+  const stars = `${"*a".repeat(12)}*b`; // *a*a*a*a*a*a*a*a*a*a*a*a*b
+  run([
+    {
+      name: "a resource pattern that does not match",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${aaa}`,
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern that matches",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${aaa}b`,
+      want: "allow",
+    },
+    {
+      name: "an action pattern",
+      policies: [[allow(`ecs:${stars}`)]],
+      action: `ecs:${aaa}`,
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern with a policy variable",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::\${aws:username}${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::alice${aaa}`,
+      context: { "aws:username": "alice" },
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern with a policy variable that matches",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::\${aws:username}${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::alice${aaa}b`,
+      context: { "aws:username": "alice" },
+      want: "allow",
+    },
+    {
+      name: "StringLike",
+      policies: [[allow("ecs:*", "*", { Condition: { StringLike: { "aws:PrincipalTag/team": stars } } })]],
+      context: { "aws:PrincipalTag/team": aaa },
+      want: "implicit",
+    },
+    {
+      name: "StringNotLike",
+      policies: [[allow("ecs:*", "*", { Condition: { StringNotLike: { "aws:PrincipalTag/team": stars } } })]],
+      context: { "aws:PrincipalTag/team": aaa },
+      want: "allow",
+    },
+    {
+      name: "StringLike with a policy variable",
+      policies: [
+        [
+          allow("ecs:*", "*", {
+            Condition: { StringLike: { "aws:PrincipalTag/team": `\${aws:username}${stars}` } },
+          }),
+        ],
+      ],
+      context: { "aws:username": "alice", "aws:PrincipalTag/team": `alice${aaa}` },
+      want: "implicit",
+    },
+    {
+      name: "ArnLike",
+      policies: [
+        [
+          allow("ecs:*", "*", {
+            Condition: { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCT}:user/${stars}` } },
+          }),
+        ],
+      ],
+      context: { "aws:PrincipalArn": `arn:aws:iam::${ACCT}:user/${aaa}` },
+      want: "implicit",
+    },
+  ]);
+});
+
 describe("session policies", () => {
   const role = [policy(allow(["ecs:*", "ecr:*"]))];
   const cases: [string, CompiledPolicy[] | undefined, string, Outcome, string?][] = [
