@@ -599,6 +599,18 @@ describe("policy variables", () => {
       want: "implicit",
     },
     {
+      name: `\${constructor} is a variable with no value, not a special character`,
+      policies: [[allow("ecs:*", `arn:aws:ecs:*:*:cluster/\${constructor}`)]],
+      resource: `arn:aws:ecs:us-east-1:${ACCT}:cluster/function Object() { [native code] }`,
+      want: "implicit",
+    },
+    {
+      name: `\${constructor, 'x'} takes its default`,
+      policies: [[allow("ecs:*", `arn:aws:ecs:*:*:cluster/\${constructor, 'x'}`)]],
+      resource: `arn:aws:ecs:us-east-1:${ACCT}:cluster/x`,
+      want: "allow",
+    },
+    {
       name: "variables in condition values",
       policies: [
         [
@@ -997,6 +1009,14 @@ describe("policy grammar", () => {
       "Has prohibited field Resource",
       "trust",
     ],
+    ...["constructor", "toString", "__proto__", "hasOwnProperty"].map(
+      (type): [string, string, string, "trust"] => [
+        `a principal type named ${type}`,
+        `{"Statement":[{"Effect":"Allow","Principal":{"${type}":"*"},"Action":"sts:AssumeRole"}]}`,
+        `Invalid principal in policy: "${type}"`,
+        "trust",
+      ],
+    ),
     [
       "a trust policy with a bad AWS principal",
       { Statement: [{ Effect: "Allow", Principal: { AWS: "alice" }, Action: "sts:AssumeRole" }] },

@@ -46,7 +46,7 @@ export function parseTemplate(pattern: string): Template | undefined {
     if (end < 0) break;
     literal += pattern.slice(i, start);
     const body = pattern.slice(start + 2, end).trim();
-    const special = SPECIAL[body];
+    const special = Object.hasOwn(SPECIAL, body) ? SPECIAL[body] : undefined; // not `${constructor}`
     if (special !== undefined) {
       // ${*} and friends stand for the literal character, not a wildcard: escape it as its own part.
       if (literal) parts.push(literal);
