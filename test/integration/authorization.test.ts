@@ -227,6 +227,33 @@ describe("authorization", () => {
     assert.equal(me.User?.UserName, "alice");
   });
 
+  it("wildcard patterns against long names are decided at once, with and without policy variables", async () => {
+    // `*a*a*…*b` took exponential time as a backtracking RegExp against a long cluster name: the
+    // request hung (and blocked every other one). Neither deny matches a name of only "a"s.
+    const stars = `${"*a".repeat(12)}*b`;
+    await inline(
+      doc(
+        allow("ecs:*"),
+        deny("ecs:DescribeClusters", `arn:aws:ecs:*:${ACCT}:cluster/${stars}`),
+        deny("ecs:DescribeClusters", `arn:aws:ecs:*:${ACCT}:cluster/\${aws:username}${stars}`),
+      ),
+    );
+    for (const name of ["a".repeat(255), `alice${"a".repeat(250)}`]) {
+      const out = await ecs().send(new DescribeClustersCommand({ clusters: [name] }));
+      assert.deepEqual(
+        out.failures?.map((f) => f.reason),
+        ["MISSING"],
+      );
+    }
+    for (const name of [`${"a".repeat(254)}b`, `alice${"a".repeat(249)}b`]) {
+      const err = await sdkError(() => ecs().send(new DescribeClustersCommand({ clusters: [name] })));
+      assert.equal(
+        err.message,
+        explicitDeny("ecs:DescribeClusters", `arn:aws:ecs:${t.region}:${ACCT}:cluster/${name}`),
+      );
+    }
+  });
+
   it("IAM itself is authorized: AccessDenied (403) in the Query protocol", async () => {
     const err = await sdkError(() => t.iam({ credentials: alice }).send(new ListUsersCommand({})));
     assert.equal(err.name, "AccessDenied");

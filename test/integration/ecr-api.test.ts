@@ -454,6 +454,44 @@ describe("ECR API", () => {
     assert.equal(still.imageDetails![0]!.imageDigest, a.digest);
   });
 
+  it("decides exclusion filters against long tags at once", async () => {
+    // `*a*a*…*b` took exponential time as a backtracking RegExp: retagging hung the request.
+    await client.send(
+      new CreateRepositoryCommand({
+        repositoryName: "api/exclusions",
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: `${"*a".repeat(12)}*b` }],
+      }),
+    );
+    const immutable = "a".repeat(128);
+    const excluded = `${"a".repeat(127)}b`;
+    await putTiny(client, "api/exclusions", immutable);
+    await putTiny(client, "api/exclusions", excluded);
+    const b = tinyImage(1, 32);
+    for (const blob of [b.config, ...b.layers]) await uploadLayer(client, "api/exclusions", blob);
+    await assert.rejects(
+      client.send(
+        new PutImageCommand({
+          repositoryName: "api/exclusions",
+          imageManifest: b.manifest,
+          imageTag: immutable,
+        }),
+      ),
+      (err: Error) => err.name === "ImageTagAlreadyExistsException",
+    );
+    await client.send(
+      new PutImageCommand({
+        repositoryName: "api/exclusions",
+        imageManifest: b.manifest,
+        imageTag: excluded,
+      }),
+    );
+    const moved = await client.send(
+      new DescribeImagesCommand({ repositoryName: "api/exclusions", imageIds: [{ imageTag: excluded }] }),
+    );
+    assert.equal(moved.imageDetails![0]!.imageDigest, b.digest);
+  });
+
   it("evaluates repository policies for other principals", async () => {
     await client.send(new CreateRepositoryCommand({ repositoryName: "api/shared" }));
     await putTiny(client, "api/shared", "v1");

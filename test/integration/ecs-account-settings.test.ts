@@ -141,6 +141,24 @@ describe("ECS account settings", () => {
       );
     });
 
+    it("refuses names that are JavaScript prototype keys like any unknown name, not with a 500", async () => {
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+        const message = new RegExp(`^${name} should be one of \\[serviceLongArnFormat,`);
+        await rejectsWith(put(ecs, name, "x"), "InvalidParameterException", message);
+        await rejectsWith(
+          ecs.send(new PutAccountSettingDefaultCommand({ name: asName(name), value: "x" })),
+          "InvalidParameterException",
+          message,
+        );
+        await rejectsWith(list(ecs, { name: asName(name) }), "InvalidParameterException", message);
+        await rejectsWith(
+          ecs.send(new DeleteAccountSettingCommand({ name: asName(name) })),
+          "InvalidParameterException",
+          message,
+        );
+      }
+    });
+
     it("refuses to change guardDutyActivate, which AWS manages", async () => {
       await rejectsWith(put(ecs, "guardDutyActivate", "on"), "InvalidParameterException");
     });

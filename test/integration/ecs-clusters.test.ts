@@ -755,6 +755,28 @@ describe("ECS clusters", () => {
       );
     });
 
+    it("refuses a resource type named like a JavaScript prototype key as it does any unknown type", async () => {
+      for (const type of ["widget", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+        const resourceArn = `arn:aws:ecs:${region}:${ACCOUNT}:${type}/x`;
+        const message = `The ARN '${resourceArn}' names a resource type that cannot be tagged.`;
+        await rejectsWith(
+          ecs.send(new ListTagsForResourceCommand({ resourceArn })),
+          "InvalidParameterException",
+          message,
+        );
+        await rejectsWith(
+          ecs.send(new TagResourceCommand({ resourceArn, tags: [{ key: "k", value: "v" }] })),
+          "InvalidParameterException",
+          message,
+        );
+        await rejectsWith(
+          ecs.send(new UntagResourceCommand({ resourceArn, tagKeys: ["k"] })),
+          "InvalidParameterException",
+          message,
+        );
+      }
+    });
+
     it("refuses ARNs that name no ECS cluster", async () => {
       await assert.rejects(
         ecs.send(new ListTagsForResourceCommand({ resourceArn: arn(region, "never") })),

@@ -189,6 +189,22 @@ describe("ELBv2 API", () => {
       const after1 = (await elb.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: alb })))
         .Attributes!;
       assert.equal(after1.find((a) => a.Key === "idle_timeout.timeout_seconds")?.Value, "60");
+      // A key named like a JavaScript prototype key is unknown like any other.
+      for (const key of ["constructor", "__proto__", "toString", "nonsense"]) {
+        const bad = await failure(
+          elb.send(
+            new ModifyLoadBalancerAttributesCommand({
+              LoadBalancerArn: alb,
+              Attributes: [{ Key: key, Value: "x" }],
+            }),
+          ),
+        );
+        assert.deepEqual(bad, {
+          code: "ValidationError",
+          message: `Load balancer attribute key '${key}' is not recognized`,
+          status: 400,
+        });
+      }
       const zzz = (await elb.send(new DescribeLoadBalancersCommand({ Names: ["zzz"] }))).LoadBalancers![0]!
         .LoadBalancerArn!;
       await elb.send(

@@ -362,6 +362,21 @@ describe("IAM API", () => {
       );
       await iam.send(new DeleteRoleCommand({ RoleName: "r1" }));
     });
+
+    it("a principal type named like a JavaScript prototype key is an unknown type, not a 500", async () => {
+      const document = (type: string) =>
+        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"${type}":"*"},"Action":"sts:AssumeRole"}]}`;
+      for (const type of ["constructor", "__proto__", "toString", "hasOwnProperty", "Nonsense"]) {
+        await rejects(
+          () =>
+            iam.send(new CreateRoleCommand({ RoleName: "proto", AssumeRolePolicyDocument: document(type) })),
+          "MalformedPolicyDocumentException",
+          400,
+          `Invalid principal in policy: "${type}"`,
+        );
+      }
+      await rejects(() => iam.send(new GetRoleCommand({ RoleName: "proto" })), "NoSuchEntityException", 404);
+    });
   });
 
   describe("managed policies", () => {

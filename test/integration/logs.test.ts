@@ -667,6 +667,26 @@ describe("CloudWatch Logs (SDK)", () => {
       );
     });
 
+    it("decides a JSON wildcard pattern against a long value at once", async () => {
+      // `*a*a*…*b` took exponential time as a backtracking RegExp: FilterLogEvents hung.
+      const long = await group("/app/long");
+      await stream(long, "s");
+      const aaa = JSON.stringify({ v: "a".repeat(10_000) });
+      const aab = JSON.stringify({ v: `${"a".repeat(10_000)}b` });
+      await put(long, "s", [
+        { timestamp: base + 1, message: aaa },
+        { timestamp: base + 2, message: aab },
+      ]);
+      const stars = `${"*a".repeat(12)}*b`;
+      const messages = async (filterPattern: string) =>
+        (await logs.send(new FilterLogEventsCommand({ logGroupName: long, filterPattern }))).events!.map(
+          (e) => e.message,
+        );
+      assert.deepEqual(await messages(`{ $.v = "${stars}" }`), [aab]);
+      assert.deepEqual(await messages(`{ $.v != "${stars}" }`), [aaa]);
+      await logs.send(new DeleteLogGroupCommand({ logGroupName: long }));
+    });
+
     it("answers ResourceNotFoundException for a missing group", async () => {
       await rejects(
         logs.send(new FilterLogEventsCommand({ logGroupName: unique("/none") })),

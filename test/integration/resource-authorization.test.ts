@@ -670,6 +670,19 @@ describe("resource-level authorization: SSM, Secrets Manager, KMS, CloudWatch Lo
       await kms().send(new CreateAliasCommand({ AliasName: "alias/app-x", TargetKeyId: k1 }));
       await kms().send(new DeleteAliasCommand({ AliasName: "alias/app-x" }));
     });
+
+    it("DeleteAlias of a name like a JavaScript prototype key is NotFound like any unknown alias", async () => {
+      for (const name of ["constructor", "toString", "__proto__", "nonsense"]) {
+        const err = (await sdkError(() =>
+          t.kms().send(new DeleteAliasCommand({ AliasName: name })),
+        )) as SdkError & {
+          $metadata: { httpStatusCode?: number };
+        };
+        assert.equal(err.name, "NotFoundException", err.message);
+        assert.equal(err.$metadata.httpStatusCode, 400);
+        assert.equal(err.message, `Alias arn:aws:kms:${region}:${ACCT}:${name} is not found.`);
+      }
+    });
   });
 
   describe("CloudWatch Logs", () => {

@@ -10,7 +10,7 @@ import {
   type LifecycleRule,
   parseLifecyclePolicy,
 } from "../../src/domain/ecr/lifecycle.js";
-import { isTagMutable, mutabilityProblem, wildcardMatch } from "../../src/domain/ecr/mutability.js";
+import { isTagMutable, mutabilityProblem, tagPatternMatch } from "../../src/domain/ecr/mutability.js";
 import { isRepositoryName, parseRegistryImage, parseRepositoryPath } from "../../src/domain/ecr/names.js";
 import {
   compileRepositoryPolicy,
@@ -88,6 +88,29 @@ describe("lifecycle rules", () => {
       untagged.map((d) => d.digest),
       ["c"],
     );
+  });
+
+  it("matches tag patterns with `*` only, whole tags, against the longest tags", () => {
+    // At most four wildcards and 128-character tags: as a RegExp this was slow, never endless.
+    const long = "a".repeat(128);
+    const images = [
+      img("a", 1, long),
+      img("b", 2, `${long.slice(1)}b`),
+      img("c", 3, "v1.2"),
+      img("d", 4, "v1x2"),
+    ];
+    const select = (pattern: string) =>
+      evaluateLifecycle(
+        [rule(1, { tagStatus: "tagged", tagPatternList: [pattern], countNumber: 0 + 1 })],
+        images,
+        NOW,
+      )
+        .map((d) => d.digest)
+        .sort();
+    assert.deepEqual(select("*a*a*a*b"), [], "only b matches, and one is kept");
+    assert.deepEqual(select("*a*a*a*"), ["b"], "a and b match; the older one expires");
+    assert.deepEqual(select("v1.2"), [], "only c: a dot is no wildcard");
+    assert.deepEqual(select("v1?2"), [], "`?` is no wildcard either");
   });
 
   it("never lets a lower-priority rule expire an image a higher rule selected, but still counts it", () => {
@@ -348,8 +371,8 @@ describe("repository policies", () => {
 
 describe("tag mutability, names and manifests", () => {
   it("applies exclusion filters both ways", () => {
-    assert.equal(wildcardMatch("dev-*", "dev-1"), true);
-    assert.equal(wildcardMatch("dev-*", "xdev-1"), false);
+    assert.equal(tagPatternMatch("dev-*", "dev-1"), true);
+    assert.equal(tagPatternMatch("dev-*", "xdev-1"), false);
     const f = [{ filterType: "WILDCARD" as const, filter: "dev-*" }];
     assert.equal(
       isTagMutable(
@@ -372,6 +395,15 @@ describe("tag mutability, names and manifests", () => {
       ),
       false,
     );
+    // A pathological filter (exponential as a backtracking RegExp) against the longest tag.
+    const stars = [{ filterType: "WILDCARD" as const, filter: `${"*a".repeat(12)}*b` }];
+    const repo = {
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION" as const,
+      imageTagMutabilityExclusionFilters: stars,
+    };
+    assert.equal(isTagMutable(repo, "a".repeat(128)), false);
+    assert.equal(isTagMutable(repo, `${"a".repeat(127)}b`), true);
+    assert.equal(tagPatternMatch("v?", "v1"), false, "`?` is no wildcard");
     assert.ok(mutabilityProblem("IMMUTABLE_WITH_EXCLUSION", []));
     assert.ok(mutabilityProblem("MUTABLE", f));
     assert.ok(mutabilityProblem("MUTABLE_WITH_EXCLUSION", [{ filterType: "WILDCARD", filter: "a b" }]));

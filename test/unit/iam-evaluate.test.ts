@@ -599,6 +599,18 @@ describe("policy variables", () => {
       want: "implicit",
     },
     {
+      name: `\${constructor} is a variable with no value, not a special character`,
+      policies: [[allow("ecs:*", `arn:aws:ecs:*:*:cluster/\${constructor}`)]],
+      resource: `arn:aws:ecs:us-east-1:${ACCT}:cluster/function Object() { [native code] }`,
+      want: "implicit",
+    },
+    {
+      name: `\${constructor, 'x'} takes its default`,
+      policies: [[allow("ecs:*", `arn:aws:ecs:*:*:cluster/\${constructor, 'x'}`)]],
+      resource: `arn:aws:ecs:us-east-1:${ACCT}:cluster/x`,
+      want: "allow",
+    },
+    {
       name: "variables in condition values",
       policies: [
         [
@@ -635,6 +647,87 @@ describe("policy variables", () => {
     });
     assert.equal(d.allowed, false);
   });
+});
+
+describe("wildcards against long values", () => {
+  // Each pattern below takes exponential time as a backtracking RegExp (`*` → `.*`) against a long
+  // run of "a"s: evaluation used to hang here. The matcher now answers in linear time.
+  const aaa = "a".repeat(100_000);
+  const stars = `${"*a".repeat(12)}*b`; // *a*a*a*a*a*a*a*a*a*a*a*a*b
+  run([
+    {
+      name: "a resource pattern that does not match",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${aaa}`,
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern that matches",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${aaa}b`,
+      want: "allow",
+    },
+    {
+      name: "an action pattern",
+      policies: [[allow(`ecs:${stars}`)]],
+      action: `ecs:${aaa}`,
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern with a policy variable",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::\${aws:username}${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::alice${aaa}`,
+      context: { "aws:username": "alice" },
+      want: "implicit",
+    },
+    {
+      name: "a resource pattern with a policy variable that matches",
+      policies: [[allow("s3:GetObject", `arn:aws:s3:::\${aws:username}${stars}`)]],
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::alice${aaa}b`,
+      context: { "aws:username": "alice" },
+      want: "allow",
+    },
+    {
+      name: "StringLike",
+      policies: [[allow("ecs:*", "*", { Condition: { StringLike: { "aws:PrincipalTag/team": stars } } })]],
+      context: { "aws:PrincipalTag/team": aaa },
+      want: "implicit",
+    },
+    {
+      name: "StringNotLike",
+      policies: [[allow("ecs:*", "*", { Condition: { StringNotLike: { "aws:PrincipalTag/team": stars } } })]],
+      context: { "aws:PrincipalTag/team": aaa },
+      want: "allow",
+    },
+    {
+      name: "StringLike with a policy variable",
+      policies: [
+        [
+          allow("ecs:*", "*", {
+            Condition: { StringLike: { "aws:PrincipalTag/team": `\${aws:username}${stars}` } },
+          }),
+        ],
+      ],
+      context: { "aws:username": "alice", "aws:PrincipalTag/team": `alice${aaa}` },
+      want: "implicit",
+    },
+    {
+      name: "ArnLike",
+      policies: [
+        [
+          allow("ecs:*", "*", {
+            Condition: { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCT}:user/${stars}` } },
+          }),
+        ],
+      ],
+      context: { "aws:PrincipalArn": `arn:aws:iam::${ACCT}:user/${aaa}` },
+      want: "implicit",
+    },
+  ]);
 });
 
 describe("session policies", () => {
@@ -916,6 +1009,14 @@ describe("policy grammar", () => {
       "Has prohibited field Resource",
       "trust",
     ],
+    ...["constructor", "toString", "__proto__", "hasOwnProperty"].map(
+      (type): [string, string, string, "trust"] => [
+        `a principal type named ${type}`,
+        `{"Statement":[{"Effect":"Allow","Principal":{"${type}":"*"},"Action":"sts:AssumeRole"}]}`,
+        `Invalid principal in policy: "${type}"`,
+        "trust",
+      ],
+    ),
     [
       "a trust policy with a bad AWS principal",
       { Statement: [{ Effect: "Allow", Principal: { AWS: "alice" }, Action: "sts:AssumeRole" }] },

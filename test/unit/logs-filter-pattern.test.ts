@@ -113,3 +113,28 @@ describe("filter patterns: refused", () => {
     });
   }
 });
+
+describe("filter patterns: JSON string wildcards", () => {
+  const msg = (v: string) => JSON.stringify({ v });
+  it("take `*` as any run and every other character literally", () => {
+    const cases: [pattern: string, value: string, want: boolean][] = [
+      ['{ $.v = "a?c" }', "a?c", true], // `?` is no wildcard in a JSON pattern
+      ['{ $.v = "a?c" }', "abc", false],
+      ['{ $.v = "a.c" }', "abc", false],
+      ['{ $.v = "a*c" }', "a\nc", true], // `*` spans line breaks
+      ['{ $.v = "a*" }', "ba", false], // the whole value
+      ['{ $.v = "*(x)*" }', "y(x)y", true],
+    ];
+    for (const [pattern, value, want] of cases)
+      assert.equal(compileFilterPattern(pattern)(msg(value)), want, `${pattern} ~ ${JSON.stringify(value)}`);
+  });
+
+  it("decide a pathological pattern against a long value without backtracking blow-up", () => {
+    // As a backtracking RegExp (`*` → `.*`) this took exponential time: FilterLogEvents hung.
+    const stars = `${"*a".repeat(12)}*b`;
+    const aaa = "a".repeat(100_000);
+    assert.equal(compileFilterPattern(`{ $.v = "${stars}" }`)(msg(aaa)), false);
+    assert.equal(compileFilterPattern(`{ $.v != "${stars}" }`)(msg(aaa)), true);
+    assert.equal(compileFilterPattern(`{ $.v = "${stars}" }`)(msg(`${aaa}b`)), true);
+  });
+});

@@ -1,11 +1,12 @@
 /**
  * EC2 Describe* filters: `Name` + `Values`, where a resource matches a filter when any of its values
- * for that name matches any of the filter's values (`*` and `?` wildcards), and matches the request
- * when it matches every filter. `tag:<key>`, `tag-key` and `tag-value` work for every resource with
- * tags. Pure.
+ * for that name matches any of the filter's values (`*` and `?` wildcards, case-sensitive, as
+ * src/lib/wildcard.ts matches them), and matches the request when it matches every filter.
+ * `tag:<key>`, `tag-key` and `tag-value` work for every resource with tags. Pure.
  */
 import type { Filter } from "@aws-sdk/client-ec2";
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { wildcardMatch } from "../../lib/wildcard.js";
 
 export interface Tagged {
   tags: readonly { Key: string; Value: string }[];
@@ -13,35 +14,6 @@ export interface Tagged {
 
 /** The values a resource has for each filter name a Describe operation supports. */
 export type FilterFields<T> = Record<string, (r: T) => readonly (string | undefined)[]>;
-
-/**
- * Does `value` match the filter value `pattern`? `*` is any run of characters (none included), `?` is
- * exactly one, and everything else (backslash too) stands for itself, case-sensitively. Linear in
- * practice and O(pattern × value) at worst: on a mismatch it backtracks only to the last `*` seen, as
- * a `*` further left can never help (a regular expression would retry every `*` and take exponential
- * time on patterns like `*a*a*a*b`).
- */
-export function wildcardMatch(pattern: string, value: string): boolean {
-  let p = 0;
-  let v = 0;
-  let star = -1; // position in the pattern just after the last `*`
-  let resume = 0; // where that `*`'s run of matched characters ends
-  while (v < value.length) {
-    const c = pattern[p];
-    if (c === "*") {
-      star = ++p;
-      resume = v;
-    } else if (c !== undefined && (c === "?" || c === value[v])) {
-      p++;
-      v++;
-    } else if (star >= 0) {
-      p = star;
-      v = ++resume;
-    } else return false;
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
-}
 
 /** The filter names an operation knows: its own fields (never inherited keys such as `constructor`). */
 const hasField = <T>(fields: FilterFields<T>, name: string): boolean => Object.hasOwn(fields, name);

@@ -13,7 +13,7 @@
  *   matches it; untagged selects images with no tags; any selects every image, and a rule with
  *   tagStatus any must have the highest rulePriority.
  */
-import { wildcardMatch } from "./mutability.js";
+import { tagPatternMatch } from "./mutability.js";
 
 export interface LifecycleRule {
   rulePriority: number;
@@ -148,7 +148,7 @@ function selects(rule: LifecycleRule, image: LifecycleImage): boolean {
   if (s.tagStatus === "untagged") return image.tags.length === 0;
   if (image.tags.length === 0) return false;
   if (s.tagPrefixList) return s.tagPrefixList.every((p) => image.tags.some((t) => t.startsWith(p)));
-  return (s.tagPatternList ?? []).every((p) => image.tags.some((t) => wildcardMatch(p, t)));
+  return (s.tagPatternList ?? []).every((p) => image.tags.some((t) => tagPatternMatch(p, t)));
 }
 
 /** Which images the policy expires at `now`, each with the rule that expires it. */

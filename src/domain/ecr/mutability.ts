@@ -1,20 +1,22 @@
 /** Tag immutability, with ECR's wildcard exclusion filters. Pure. */
+import { wildcardMatch } from "../../lib/wildcard.js";
 import type { RepositoryRecord } from "../../state/ecr/records.js";
 
-/** `*` matches any run of characters; everything else is literal. */
-export function wildcardMatch(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`);
-  return re.test(text);
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/**
+ * Does `tag` match an ECR tag pattern (an exclusion filter or a lifecycle tagPatternList entry)? `*`
+ * matches any run of characters and is the only wildcard; everything else stands for itself.
+ */
+export const tagPatternMatch = (pattern: string, tag: string): boolean =>
+  wildcardMatch(pattern, tag, { question: false });
 
 /** Whether `tag`, once set in `repo`, may be moved to another image. */
 export function isTagMutable(
   repo: Pick<RepositoryRecord, "imageTagMutability" | "imageTagMutabilityExclusionFilters">,
   tag: string,
 ): boolean {
-  const excluded = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) => wildcardMatch(f.filter, tag));
+  const excluded = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) =>
+    tagPatternMatch(f.filter, tag),
+  );
   switch (repo.imageTagMutability) {
     case "MUTABLE":
       return true;

@@ -46,8 +46,12 @@ export const SETTINGS: Readonly<Record<string, SettingRule>> = {
 
 export const SETTING_NAMES = Object.keys(SETTINGS);
 
+/** The setting's rule; only SETTINGS' own names are settings (never `constructor` or `__proto__`). */
+const ruleOf = (name: string): SettingRule | undefined =>
+  Object.hasOwn(SETTINGS, name) ? SETTINGS[name] : undefined;
+
 export function settingRule(name: string): SettingRule {
-  const rule = SETTINGS[name];
+  const rule = ruleOf(name);
   if (!rule)
     throw new AwsError(Errors.InvalidParameter, `${name} should be one of [${SETTING_NAMES.join(",")}]`);
   return rule;
@@ -62,7 +66,7 @@ export function validateSettingValue(name: string, value: string, callerIsRoot: 
       `The ${name} account setting is managed by AWS and cannot be changed.`,
     );
   if (!rule.values.includes(value)) throw new AwsError(Errors.InvalidParameter, "Invalid setting 'value'");
-  const refusal = rule.refused?.[value];
+  const refusal = rule.refused && Object.hasOwn(rule.refused, value) ? rule.refused[value] : undefined;
   if (refusal) throw new AwsError(Errors.InvalidParameter, refusal);
   if (rule.rootOnly && !callerIsRoot) {
     throw new AwsError(
@@ -73,4 +77,4 @@ export function validateSettingValue(name: string, value: string, callerIsRoot: 
 }
 
 export const settingType = (name: string): "user" | "aws_managed" =>
-  SETTINGS[name]?.managed ? "aws_managed" : "user";
+  ruleOf(name)?.managed ? "aws_managed" : "user";

@@ -157,7 +157,7 @@ function apply(
   for (const a of requested) {
     const key = a.Key ?? "";
     const value = a.Value ?? "";
-    const def = table[key];
+    const def = Object.hasOwn(table, key) ? table[key] : undefined; // never `constructor`
     if (!def) throw invalid(`${what} attribute key '${key}' is not recognized`);
     const dflt = typeof def.default === "string" ? def.default : current[key];
     const ok = def.accepts ? def.accepts(value) : value === dflt;

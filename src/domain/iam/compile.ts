@@ -4,7 +4,7 @@
  * Compiled policies are immutable and shared; callers cache them by policy version.
  */
 import { type Condition, compileCondition } from "./conditions.js";
-import { type ContextKeys, parseTemplate, substitute, type Template } from "./context.js";
+import { type ContextKeys, parseTemplate } from "./context.js";
 import {
   type PolicyKind,
   type PolicySpec,
@@ -12,7 +12,7 @@ import {
   parsePolicyDocument,
   type StatementSpec,
 } from "./policy-document.js";
-import { type Matcher, regexEscape, wildcard, wildcardSource } from "./wildcard.js";
+import { type Matcher, templateWildcard, wildcard } from "./wildcard.js";
 
 /**
  * A set of patterns (actions or resources). Exact values are a Set lookup; wildcard patterns are
@@ -28,34 +28,22 @@ function patternSet(
 ): PatternSet {
   const exact = new Set<string>();
   const matchers: Matcher[] = [];
-  const dynamic: Template[] = [];
+  const dynamic: ((value: string, ctx: ContextKeys) => boolean)[] = [];
   let any = false;
   for (const raw of patterns) {
     const p = opts.ignoreCase ? raw.toLowerCase() : raw;
     const t = opts.variables ? parseTemplate(p) : undefined;
-    if (t) dynamic.push(t);
+    if (t) dynamic.push(templateWildcard(t, opts.ignoreCase));
     else if (p === "*") any = true;
     else if (p.includes("*") || p.includes("?")) matchers.push(wildcard(p));
     else exact.add(p);
   }
   if (any) return { test: () => true };
-  const cache = new Map<string, RegExp>();
-  const flags = opts.ignoreCase ? "is" : "s";
   return {
     test(value, ctx) {
       if (exact.has(value)) return true;
       for (const m of matchers) if (m(value)) return true;
-      for (const t of dynamic) {
-        const source = substitute(t, ctx, regexEscape, wildcardSource);
-        if (source === undefined) continue;
-        let re = cache.get(source);
-        if (!re) {
-          if (cache.size > 256) cache.clear();
-          re = new RegExp(`^${source}$`, flags);
-          cache.set(source, re);
-        }
-        if (re.test(value)) return true;
-      }
+      for (const d of dynamic) if (d(value, ctx)) return true;
       return false;
     },
   };

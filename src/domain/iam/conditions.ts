@@ -15,7 +15,7 @@ import { BlockList, isIP } from "node:net";
 import { type ContextKeys, parseTemplate, substitute, type Template } from "./context.js";
 import type { ConditionSpec } from "./policy-document.js";
 import { splitOperator } from "./policy-document.js";
-import { arnWildcard, type Matcher, regexEscape, wildcard, wildcardSource } from "./wildcard.js";
+import { arnWildcard, type Matcher, templateWildcard, wildcard } from "./wildcard.js";
 
 export type Condition = (ctx: ContextKeys) => boolean;
 
@@ -79,22 +79,6 @@ function withVariables(
   };
 }
 
-/** A RegExp built from a template whose literal parts are wildcard text, cached per substitution. */
-function dynamicWildcard(t: Template, flags: string): (r: string, ctx: ContextKeys) => boolean {
-  const cache = new Map<string, RegExp>();
-  return (r, ctx) => {
-    const source = substitute(t, ctx, regexEscape, wildcardSource);
-    if (source === undefined) return false;
-    let re = cache.get(source);
-    if (!re) {
-      if (cache.size > 256) cache.clear();
-      re = new RegExp(`^${source}$`, flags);
-      cache.set(source, re);
-    }
-    return re.test(r);
-  };
-}
-
 function positive(base: string, values: readonly string[], variables: boolean): AnyMatch {
   switch (base) {
     case "StringEquals":
@@ -120,7 +104,7 @@ function positive(base: string, values: readonly string[], variables: boolean): 
         values,
         variables,
         (v) => wildcard(v),
-        (t) => dynamicWildcard(t, "s"),
+        (t) => templateWildcard(t),
       );
     case "ArnEquals":
     case "ArnLike":

@@ -46,7 +46,7 @@ export function parseTemplate(pattern: string): Template | undefined {
     if (end < 0) break;
     literal += pattern.slice(i, start);
     const body = pattern.slice(start + 2, end).trim();
-    const special = SPECIAL[body];
+    const special = Object.hasOwn(SPECIAL, body) ? SPECIAL[body] : undefined; // not `${constructor}`
     if (special !== undefined) {
       // ${*} and friends stand for the literal character, not a wildcard: escape it as its own part.
       if (literal) parts.push(literal);
@@ -72,34 +72,42 @@ export function parseTemplate(pattern: string): Template | undefined {
   return { parts };
 }
 
-const same = (s: string) => s;
+/** A piece of a substituted template: the policy's own text, or a value substituted for a variable. */
+export interface Piece {
+  readonly text: string;
+  /** A value from the request (or a variable's default, or `${*}` and friends): never a wildcard. */
+  readonly substituted: boolean;
+}
 
 /**
- * Substitute a template's variables. `quote` turns a substituted value into text the caller's
- * matcher takes literally, and `literal` translates the policy's own text (for example from a
- * wildcard pattern to a RegExp source). Returns undefined when a variable has no value and no
- * default, in which case IAM treats the element as not matching.
+ * Substitute a template's variables, keeping apart the policy's own text (which a wildcard pattern
+ * reads as wildcards) and the substituted values (which it takes literally). Returns undefined when
+ * a variable has no value and no default, in which case IAM treats the element as not matching.
  */
-export function substitute(
-  t: Template,
-  ctx: ContextKeys,
-  quote: (s: string) => string = same,
-  literal: (s: string) => string = same,
-): string | undefined {
-  let out = "";
+export function resolve(t: Template, ctx: ContextKeys): Piece[] | undefined {
+  const out: Piece[] = [];
   for (const p of t.parts) {
     if (typeof p === "string") {
-      out += literal(p);
+      out.push({ text: p, substituted: false });
       continue;
     }
     if (p.key.startsWith("\u0000")) {
-      out += quote(p.key.slice(1));
+      out.push({ text: p.key.slice(1), substituted: true });
       continue;
     }
     const v = ctx.get(p.key);
-    if (v && v.length === 1) out += quote(v[0]!);
-    else if (p.fallback !== undefined) out += quote(p.fallback);
+    if (v && v.length === 1) out.push({ text: v[0]!, substituted: true });
+    else if (p.fallback !== undefined) out.push({ text: p.fallback, substituted: true });
     else return undefined;
   }
+  return out;
+}
+
+/** Substitute a template's variables into plain text; undefined as for `resolve`. */
+export function substitute(t: Template, ctx: ContextKeys): string | undefined {
+  const pieces = resolve(t, ctx);
+  if (!pieces) return undefined;
+  let out = "";
+  for (const p of pieces) out += p.text;
   return out;
 }

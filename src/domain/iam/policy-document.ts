@@ -58,11 +58,12 @@ const STATEMENT = new Set([
   "NotResource",
   "Condition",
 ]);
-const PRINCIPAL_TYPES: Record<string, keyof Omit<PrincipalSpec, "any">> = {
-  AWS: "aws",
-  Service: "service",
-  Federated: "federated",
-};
+/** Principal types, by the key a Principal element names them with (a Map: `constructor` is none). */
+const PRINCIPAL_TYPES = new Map<string, keyof Omit<PrincipalSpec, "any">>([
+  ["AWS", "aws"],
+  ["Service", "service"],
+  ["Federated", "federated"],
+]);
 
 /** Condition operators IAM knows, before ForAnyValue:/ForAllValues: and IfExists are applied. */
 export const CONDITION_OPERATORS = new Set([
@@ -168,8 +169,8 @@ function principalSpec(v: unknown): PrincipalSpec {
   if (!isObject(v)) return malformed(SYNTAX);
   const out = { any: false, aws: [] as string[], service: [] as string[], federated: [] as string[] };
   for (const [type, value] of Object.entries(v)) {
-    const field = PRINCIPAL_TYPES[type];
-    if (!field) malformed(`Invalid principal in policy: "${type}"`);
+    const field = PRINCIPAL_TYPES.get(type);
+    if (!field) return malformed(`Invalid principal in policy: "${type}"`);
     const list = stringList(value);
     for (const p of list) {
       if (field === "aws" && !validAwsPrincipal(p)) malformed(`Invalid principal in policy: "AWS":"${p}"`);
@@ -177,7 +178,7 @@ function principalSpec(v: unknown): PrincipalSpec {
         malformed(`Invalid principal in policy: "SERVICE":"${p}"`);
       }
     }
-    out[field!].push(...list);
+    out[field].push(...list);
   }
   return out;
 }

@@ -14,6 +14,7 @@
  * InvalidParameterException that says Berth does not support them.
  */
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { wildcardMatcher } from "../../lib/wildcard.js";
 
 export type Matcher = (message: string) => boolean;
 
@@ -278,15 +279,6 @@ function lookup(doc: unknown, path: readonly Step[]): { found: boolean; value?: 
   return { found: true, value: cur };
 }
 
-const wildcard = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .split("*")
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-    "s",
-  );
-
 function compileExpr(e: JsonExpr): (doc: unknown) => boolean {
   switch (e.op) {
     case "and": {
@@ -323,11 +315,12 @@ function compileExpr(e: JsonExpr): (doc: unknown) => boolean {
           return found && typeof value === "number" && test(value);
         };
       }
-      const re = wildcard(literal.value);
+      // `*` is the only wildcard of a JSON string literal: `?` stands for itself.
+      const matches = wildcardMatcher(literal.value, { question: false });
       return (d) => {
         const { found, value } = lookup(d, e.path);
         if (!found || value === null || typeof value === "object") return false;
-        const hit = re.test(String(value));
+        const hit = matches(String(value));
         return cmp === "=" ? hit : !hit;
       };
     }

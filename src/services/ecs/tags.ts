@@ -34,7 +34,8 @@ export function tagHandlers(store: Store, types: Readonly<Record<string, Taggabl
     }
     if (parsed.region !== region || parsed.accountId !== accountId) throw notFound(arn);
     const slash = parsed.resource.indexOf("/");
-    const type = types[slash < 0 ? parsed.resource : parsed.resource.slice(0, slash)];
+    const name = slash < 0 ? parsed.resource : parsed.resource.slice(0, slash);
+    const type = Object.hasOwn(types, name) ? types[name] : undefined; // never `constructor`
     if (!type)
       throw new AwsError(
         Errors.InvalidParameter,

@@ -321,7 +321,7 @@ export function kmsService(deps: KmsDeps): ServiceDefinition {
       c.pattern("aliasName", input.AliasName, /^[a-zA-Z0-9:/_-]+$/, "^[a-zA-Z0-9:/_-]+$");
       c.throwIfAny();
       const name = input.AliasName!;
-      if (MANAGED_ALIASES[name] !== undefined || name.startsWith("alias/aws/")) {
+      if (Object.hasOwn(MANAGED_ALIASES, name) || name.startsWith("alias/aws/")) {
         throw new AwsError(
           Errors.InvalidAliasName,
           `Alias ${name} belongs to an AWS managed key and cannot be deleted.`,

@@ -102,7 +102,7 @@ export async function resolveKey(
     if (alias) {
       keyId = alias.value.targetKeyId;
     } else {
-      const description = MANAGED_ALIASES[ref];
+      const description = Object.hasOwn(MANAGED_ALIASES, ref) ? MANAGED_ALIASES[ref] : undefined;
       if (description === undefined) throw notFound(`Alias ${aliasArn(w, ref)} is not found.`);
       const rec = await createKey(tx, keyring, w, { description, keyManager: "AWS" });
       await putAlias(tx, w.region, {
