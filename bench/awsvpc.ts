@@ -15,20 +15,16 @@ import { DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import {
   CreateClusterCommand,
   RegisterTaskDefinitionCommand,
-  RunTaskCommand,
   type RunTaskCommandInput,
-  StopTaskCommand,
 } from "@aws-sdk/client-ecs";
 import { ensurePauseImage, PAUSE_IMAGE } from "../src/agent/network/pause.js";
 import { TaskInterfaces } from "../src/agent/network/task-interface.js";
 import { VpcRouters } from "../src/agent/network/vpc-router.js";
 import { DockerRuntime } from "../src/agent/runtime/docker-runtime.js";
 import type { TaskNetworkSpec } from "../src/agentapi/protocol.js";
-import { K } from "../src/state/ecs/kinds.js";
-import type { TaskRecord } from "../src/state/ecs/tasks.js";
 import { startBerth } from "../test/helpers/berth.js";
 import { ec2Client } from "../test/helpers/ec2.js";
-import { latencyRow, machine, table } from "./lib.js";
+import { latencyRow, machine, runningTimer, table } from "./lib.js";
 
 const { values } = parseArgs({ options: { tasks: { type: "string", default: "30" } } });
 const N = Number(values.tasks);
@@ -64,34 +60,9 @@ async function runTaskToRunning(): Promise<Record<string, string | number>[]> {
         containerDefinitions: [container],
       }),
     );
-    const waiters = new Map<string, () => void>();
-    b.berth.store.subscribe((changes) => {
-      for (const c of changes) {
-        if (c.kind !== K.task || waiters.size === 0) continue;
-        void b.berth.store
-          .read((tx) => tx.get<TaskRecord>(K.task, c.key))
-          .then((rec) => {
-            if (rec?.value.task.lastStatus === "RUNNING") waiters.get(rec.value.task.taskArn)?.();
-          });
-      }
-    });
+    const timeToRunning = runningTimer(b, ecs);
     const once = async (input: RunTaskCommandInput, into: number[]) => {
-      const t0 = performance.now();
-      let arn = "";
-      const running = new Promise<void>((resolve) => {
-        const check = () => {
-          if (arn) waiters.set(arn, resolve);
-          else setImmediate(check);
-        };
-        check();
-      });
-      const r = await ecs.send(new RunTaskCommand(input));
-      if (!r.tasks?.length) throw new Error(`RunTask failed: ${JSON.stringify(r.failures)}`);
-      arn = r.tasks[0]!.taskArn!;
-      await running;
-      into.push(performance.now() - t0);
-      waiters.delete(arn);
-      await ecs.send(new StopTaskCommand({ task: arn }));
+      into.push(await timeToRunning(input));
     };
     const bridge = () => once({ taskDefinition: "bench-bridge", launchType: "EC2" }, bridgeMs);
     const awsvpc = () =>

@@ -1,5 +1,14 @@
 /** Small tools shared by the benchmarks: percentiles, fixed-rate (open-loop) drivers, reports. */
 import { cpus, totalmem } from "node:os";
+import {
+  type ECSClient,
+  RunTaskCommand,
+  type RunTaskCommandInput,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
+import { K } from "../src/state/ecs/kinds.js";
+import type { TaskRecord } from "../src/state/ecs/tasks.js";
+import type { TestBerth } from "../test/helpers/berth.js";
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -122,4 +131,39 @@ export function table(rows: Record<string, string | number>[]): string {
     line(cols.map(() => "---")),
     ...rows.map((r) => line(cols.map((c) => String(r[c])))),
   ].join("\n");
+}
+
+/**
+ * RunTask → RUNNING on an in-process Berth, in ms: RUNNING is when the control plane records it
+ * (its change feed), so no polling delay is counted. Each call runs one task, times it, stops it.
+ */
+export function runningTimer(b: TestBerth, ecs: ECSClient): (input: RunTaskCommandInput) => Promise<number> {
+  const waiters = new Map<string, () => void>();
+  /** RUNNING seen before RunTask's response named the task. */
+  const early = new Set<string>();
+  b.berth.store.subscribe((changes) => {
+    for (const c of changes) {
+      if (c.kind !== K.task) continue;
+      void b.berth.store
+        .read((tx) => tx.get<TaskRecord>(K.task, c.key))
+        .then((rec) => {
+          if (rec?.value.task.lastStatus !== "RUNNING") return;
+          const arn = rec.value.task.taskArn;
+          const wake = waiters.get(arn);
+          if (wake) wake();
+          else if (rec.value.task.desiredStatus === "RUNNING") early.add(arn);
+        });
+    }
+  });
+  return async (input) => {
+    const t0 = performance.now();
+    const r = await ecs.send(new RunTaskCommand(input));
+    if (!r.tasks?.length) throw new Error(`RunTask failed: ${JSON.stringify(r.failures)}`);
+    const arn = r.tasks[0]!.taskArn!;
+    if (!early.delete(arn)) await new Promise<void>((resolve) => waiters.set(arn, resolve));
+    const ms = performance.now() - t0;
+    waiters.delete(arn);
+    await ecs.send(new StopTaskCommand({ task: arn }));
+    return ms;
+  };
 }

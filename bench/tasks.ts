@@ -24,7 +24,7 @@ import { K } from "../src/state/ecs/kinds.js";
 import type { TaskRecord } from "../src/state/ecs/tasks.js";
 import { startBerth, tempDir } from "../test/helpers/berth.js";
 import { removeAgentLeftovers, spawnAgent, spawnBerth } from "../test/helpers/process.js";
-import { fmt, latencyRow, machine, table } from "./lib.js";
+import { fmt, latencyRow, machine, runningTimer, table } from "./lib.js";
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -56,33 +56,9 @@ async function latency(
         containerDefinitions: [{ name: "app", image: IMAGE, memory: 32, command: COMMAND }],
       }),
     );
-    const waiters = new Map<string, () => void>();
-    b.berth.store.subscribe((changes) => {
-      for (const c of changes) {
-        if (c.kind !== K.task || waiters.size === 0) continue;
-        void b.berth.store
-          .read((tx) => tx.get<TaskRecord>(K.task, c.key))
-          .then((rec) => {
-            if (rec?.value.task.lastStatus === "RUNNING") waiters.get(rec.value.task.taskArn)?.();
-          });
-      }
-    });
+    const timeToRunning = runningTimer(b, ecs);
     const berthOnce = async () => {
-      const t0 = performance.now();
-      let arn = "";
-      const running = new Promise<void>((resolve) => {
-        const check = () => {
-          if (arn) waiters.set(arn, resolve);
-          else setImmediate(check);
-        };
-        check();
-      });
-      const r = await ecs.send(new RunTaskCommand({ taskDefinition: "bench" }));
-      arn = r.tasks![0]!.taskArn!;
-      await running;
-      berthMs.push(performance.now() - t0);
-      waiters.delete(arn);
-      await ecs.send(new StopTaskCommand({ task: arn }));
+      berthMs.push(await timeToRunning({ taskDefinition: "bench" }));
     };
     const cliOnce = async (i: number) => {
       const name = `berth-bench-cli-${process.pid}-${i}`;
