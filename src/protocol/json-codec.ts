@@ -12,6 +12,7 @@
  * know is an error, which keeps handlers honest about names.
  */
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
+import { setEntry } from "../lib/own-entry.js";
 import { FLOAT_MEMBERS } from "./float-members.js";
 import type { Shape, StructShape } from "./model.js";
 import { parseTimestamp } from "./timestamp.js";
@@ -78,16 +79,6 @@ function decodeStruct(
     throw new AwsError(opts.validationError, `${path || shape.name} must set exactly one member`);
   }
   return out;
-}
-
-/**
- * `out[key] = value`, except that `__proto__` becomes an own entry instead of going to the
- * prototype setter (which would drop it, or replace the prototype).
- */
-function setEntry(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__")
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
 }
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);

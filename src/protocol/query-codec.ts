@@ -7,6 +7,7 @@
  */
 import { XMLBuilder } from "fast-xml-parser";
 import { AwsError, type ErrorDef, Errors } from "../errors/catalog.js";
+import { setEntry } from "../lib/own-entry.js";
 import type { Member, Shape, StructShape } from "./model.js";
 import { parseTimestamp } from "./timestamp.js";
 
@@ -104,7 +105,7 @@ class FormReader {
         for (let i = 1; this.has(`${base}.${i}`); i++) {
           const name = this.take(`${base}.${i}.${k}`);
           if (name === undefined) throw new AwsError(this.validationError, `${base}.${i}.${k} is required`);
-          out[name] = this.readValue(shape.value, `${base}.${i}.${v}`);
+          setEntry(out, name, this.readValue(shape.value, `${base}.${i}.${v}`));
         }
         return out;
       }

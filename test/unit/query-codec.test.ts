@@ -129,6 +129,12 @@ describe("decodeQueryInput", () => {
       "Properties.entry.1.key=feature.a&Properties.entry.1.value=on&Properties.entry.2.key=b&Properties.entry.2.value=",
     );
     assert.deepEqual(decode(op(iam, "PutAccountProperties").input, params), props);
+    // A key named __proto__ is data like any other.
+    const proto = decode(
+      op(iam, "PutAccountProperties").input,
+      form("Properties.entry.1.key=__proto__&Properties.entry.1.value=x"),
+    ) as { Properties: Record<string, unknown> };
+    assert.deepEqual(Object.entries(proto.Properties), [["__proto__", "x"]]);
     const acquire = {
       TemplateArn: "arn:aws:iam::aws:template/x",
       TemplateMinorVersion: 2,
