@@ -192,7 +192,20 @@ export function lbController(opts: LbControllerOptions): LbController {
         text: haproxy.currentConfig() ?? "",
       };
       if (applied.structure !== cfg.structure) {
-        await haproxy.check(text);
+        const refused = await haproxy.check(text).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (refused) {
+          // HAProxy keeps its last good configuration: every load balancer goes on serving, and
+          // target changes of the backends it has still go through the Runtime API. The structural
+          // change waits until the resource HAProxy refuses is changed or removed.
+          report("HAProxy refused the new load balancer configuration; keeping the last one", refused);
+          await applyRuntime(p, now);
+          plane = p;
+          if (waitingForFirstCheck()) pokeHealth();
+          return;
+        }
         haproxy.writeConfig(text);
         await haproxy.reload(running);
         log.info("HAProxy reloaded", { listeners: p.frontends.length, backends: p.backends.length });

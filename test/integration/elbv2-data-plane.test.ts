@@ -23,6 +23,8 @@ import {
   RegisterTargetsCommand,
   type TargetHealthDescription,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ELB } from "../../src/state/elbv2/kinds.js";
+import type { RuleRecord } from "../../src/state/elbv2/records.js";
 import { eventually, startBerth, type TestBerth, tempDir } from "../helpers/berth.js";
 import { echoServer, freePort, type HttpTarget, httpTarget, load } from "../helpers/lb.js";
 
@@ -372,6 +374,51 @@ describe("load balancer data plane (HAProxy)", () => {
       assert.equal(reply, "ping\n");
     } finally {
       await echo.close();
+    }
+  });
+
+  it("keeps serving and applying target changes when HAProxy refuses a new configuration", async () => {
+    // A rule the API would refuse (a source-ip with an IPv6 zone id), written to the store
+    // directly: HAProxy refuses the configuration it makes.
+    const rules = await b.berth.store.read((tx) => tx.scan<RuleRecord>(ELB.rule));
+    const victim = rules.find((r) => r.value.priority === 10)!;
+    await b.berth.store.write((tx) =>
+      tx.put(
+        ELB.rule,
+        victim.key,
+        {
+          ...victim.value,
+          conditions: [{ Field: "source-ip", SourceIpConfig: { Values: ["fe80::1%eth0/64"] } }],
+        },
+        { expectVersion: victim.version },
+      ),
+    );
+    const extra = await httpTarget("A3");
+    try {
+      await elb.send(
+        new RegisterTargetsCommand({ TargetGroupArn: tgA, Targets: [{ Id: "127.0.0.1", Port: extra.port }] }),
+      );
+      await eventually(
+        async () => {
+          for (let i = 0; i < 10; i++) assert.equal((await get("/")).status, 200);
+          return extra.served() > 0;
+        },
+        { timeoutMs: 20_000, what: "the new target serving while the configuration is refused" },
+      );
+      // The running configuration is the last good one: the rule still routes as before.
+      assert.equal((await get("/b/x")).body, "B /b/x");
+    } finally {
+      await b.berth.store.write(async (tx) => {
+        const cur = (await tx.get<RuleRecord>(ELB.rule, victim.key))!;
+        await tx.put(ELB.rule, victim.key, victim.value, { expectVersion: cur.version });
+      });
+      await elb.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: tgA,
+          Targets: [{ Id: "127.0.0.1", Port: extra.port }],
+        }),
+      );
+      await extra.close();
     }
   });
 
