@@ -10,6 +10,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
+import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
@@ -21,6 +28,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import type { Component } from "../../src/main/build.js";
 import { eventually, startBerth, type TestBerth, tempDir } from "../helpers/berth.js";
+import { ec2Client } from "../helpers/ec2.js";
 import { removeAgentLeftovers, spawnAgent, spawnBerth } from "../helpers/process.js";
 
 const docker = promisify(execFile);
@@ -57,11 +65,13 @@ describe("agent restarts (in-process)", () => {
   let b: TestBerth;
   let ecs: ECSClient;
   let agent: Component;
+  let fargateAgent: Component;
 
   before(async () => {
-    b = await startBerth({ agent: { cleanupWaitMs: 0 } });
+    b = await startBerth({ agent: { cleanupWaitMs: 0 }, fargate: { cleanupWaitMs: 0 } });
     ecs = b.ecs();
     agent = b.berth.components.find((c) => c.name === "agent")!;
+    fargateAgent = b.berth.components.find((c) => c.name === "fargate-agent")!;
   });
   after(async () => {
     await b.close();
@@ -89,6 +99,85 @@ describe("agent restarts (in-process)", () => {
     await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
     const stopped = await until(ecs, t.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
     assert.equal(stopped.containers![0]!.exitCode, 0);
+  });
+
+  it("re-adopts a Fargate (awsvpc) task: it keeps serving, and its security groups still follow the API", {
+    timeout: 120_000,
+  }, async () => {
+    const ec2 = ec2Client(b);
+    const subnet = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.find(
+      (s) => s.AvailabilityZone === `${b.region}a`,
+    )!;
+    const group = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: `restart-${process.pid}`,
+          Description: "restart",
+          VpcId: subnet.VpcId!,
+        }),
+      )
+    ).GroupId!;
+    const rule = { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [rule] }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "adopt-vpc",
+        networkMode: "awsvpc",
+        requiresCompatibilities: ["FARGATE"],
+        cpu: "256",
+        memory: "512",
+        containerDefinitions: [
+          { name: "web", image: "berth-test/http", portMappings: [{ containerPort: 8080 }] },
+        ],
+      }),
+    );
+    const t = (
+      await ecs.send(
+        new RunTaskCommand({
+          taskDefinition: "adopt-vpc",
+          launchType: "FARGATE",
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: [subnet.SubnetId!],
+              securityGroups: [group],
+              assignPublicIp: "ENABLED",
+            },
+          },
+        }),
+      )
+    ).tasks![0]!;
+    const running = await until(ecs, t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING", 60_000);
+    const id = running.containers![0]!.runtimeId!;
+    const eniId = running.attachments![0]!.details!.find((d) => d.name === "networkInterfaceId")!.value!;
+    const eni = (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] })))
+      .NetworkInterfaces![0]!;
+    const url = `http://${eni.Association!.PublicIp}:8080/health`;
+    const answers = async () => {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        return (await res.text()).trim() === "ok";
+      } catch {
+        return false;
+      }
+    };
+    await eventually(answers, { timeoutMs: 10_000, what: "the task answering at its public address" });
+    const before = await startedAt(id);
+
+    await fargateAgent.stop!();
+    assert.ok(await answers(), "the task serves while its agent is down");
+    await fargateAgent.start!();
+
+    await until(ecs, t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING");
+    assert.equal(await startedAt(id), before, "the container was not restarted");
+    assert.ok(await answers(), "the task serves after the agent is back");
+    // The restarted agent still applies the task's security groups.
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [rule] }));
+    await eventually(async () => !(await answers()), {
+      timeoutMs: 10_000,
+      what: "the revoked rule enforced",
+    });
+    await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
+    await until(ecs, t.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
   });
 
   it("reports a container that exited while the agent was down", async () => {
