@@ -14,6 +14,7 @@ import {
   CreateSecurityGroupCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
+  EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import {
@@ -215,8 +216,80 @@ describe("control plane and standalone agents as processes", () => {
       const running = await until(ecs, t.taskArn!, (x) => x.lastStatus === "RUNNING", "RUNNING");
       const id = running.containers![0]!.runtimeId!;
       const before = await startedAt(id);
+      // A Fargate task too, reached at its public address through its security group.
+      const ec2 = new EC2Client({
+        endpoint: first.url,
+        region: "us-east-1",
+        credentials: creds,
+        maxAttempts: 1,
+      });
+      const subnet = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!;
+      const group = (
+        await ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: "survivor", Description: "web", VpcId: subnet.VpcId! }),
+        )
+      ).GroupId!;
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: group,
+          IpPermissions: [
+            { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+          ],
+        }),
+      );
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: "survivor-vpc",
+          networkMode: "awsvpc",
+          requiresCompatibilities: ["FARGATE"],
+          cpu: "256",
+          memory: "512",
+          containerDefinitions: [
+            { name: "web", image: "berth-test/http", portMappings: [{ containerPort: 8080 }] },
+          ],
+        }),
+      );
+      const f = (
+        await ecs.send(
+          new RunTaskCommand({
+            taskDefinition: "survivor-vpc",
+            launchType: "FARGATE",
+            networkConfiguration: {
+              awsvpcConfiguration: {
+                subnets: [subnet.SubnetId!],
+                securityGroups: [group],
+                assignPublicIp: "ENABLED",
+              },
+            },
+          }),
+        )
+      ).tasks![0]!;
+      const fRunning = await until(
+        ecs,
+        f.taskArn!,
+        (x) => x.lastStatus === "RUNNING",
+        "Fargate RUNNING",
+        60_000,
+      );
+      const eniId = fRunning.attachments![0]!.details!.find((d) => d.name === "networkInterfaceId")!.value!;
+      const eni = (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] })))
+        .NetworkInterfaces![0]!;
+      const answers = async () => {
+        try {
+          const res = await fetch(`http://${eni.Association!.PublicIp}:8080/health`, {
+            signal: AbortSignal.timeout(1000),
+          });
+          return (await res.text()).trim() === "ok";
+        } catch {
+          return false;
+        }
+      };
+      await eventually(answers, { timeoutMs: 10_000, what: "the Fargate task answering" });
+      const fId = fRunning.containers![0]!.runtimeId!;
+      const fBefore = await startedAt(fId);
       await first.kill9();
       assert.equal(await dockerStatus(id), "running");
+      assert.ok(await answers(), "the Fargate task serves while Berth is down");
 
       const second = await spawnBerth(["--port", "0", "--data-dir", dir]);
       try {
@@ -226,6 +299,30 @@ describe("control plane and standalone agents as processes", () => {
         assert.equal(await startedAt(id), before);
         await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
         await until(ecs, t.taskArn!, (x) => x.lastStatus === "STOPPED", "STOPPED");
+        // The Fargate task was adopted, not restarted, and its security group is still Berth's to change.
+        await until(ecs, f.taskArn!, (x) => x.lastStatus === "RUNNING", "Fargate RUNNING");
+        assert.equal(await startedAt(fId), fBefore);
+        assert.ok(await answers(), "the Fargate task serves after the restart");
+        const ec2b = new EC2Client({
+          endpoint: second.url,
+          region: "us-east-1",
+          credentials: creds,
+          maxAttempts: 1,
+        });
+        await ec2b.send(
+          new RevokeSecurityGroupIngressCommand({
+            GroupId: group,
+            IpPermissions: [
+              { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+            ],
+          }),
+        );
+        await eventually(async () => !(await answers()), {
+          timeoutMs: 10_000,
+          what: "the revoked rule enforced",
+        });
+        await ecs.send(new StopTaskCommand({ task: f.taskArn! }));
+        await until(ecs, f.taskArn!, (x) => x.lastStatus === "STOPPED", "Fargate STOPPED");
       } finally {
         await second.stop();
       }
