@@ -308,6 +308,18 @@ describe("task secrets and IAM roles", () => {
       assert.ok(err.message.includes(roles.app!));
       return true;
     });
+    // However the task definition is named: an ARN without its revision, or the family alone.
+    const revisionless = td.slice(0, td.lastIndexOf(":"));
+    const family = revisionless.slice(revisionless.lastIndexOf("/") + 1);
+    for (const taskDefinition of [revisionless, family]) {
+      await assert.rejects(asUser.send(new RunTaskCommand({ taskDefinition })), {
+        name: "AccessDeniedException",
+      });
+      await assert.rejects(
+        asUser.send(new CreateServiceCommand({ serviceName: "no-pass", taskDefinition, desiredCount: 0 })),
+        { name: "AccessDeniedException" },
+      );
+    }
     // Passing the role to another service is not enough.
     const passTo = (service: string) =>
       JSON.stringify({

@@ -9,7 +9,7 @@
  * handler reports the error after authorization.
  */
 import type { Tag } from "@aws-sdk/client-ecs";
-import { clusterArn, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
+import { clusterArn, parseTaskDefinitionRef, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
 import { ECS_TASKS_PRINCIPAL } from "../../identity/task-roles.js";
 import { clusterKey, getCluster } from "../../state/ecs/clusters.js";
 import { K } from "../../state/ecs/kinds.js";
@@ -81,17 +81,52 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
         (id): AuthzCheck => ({ resource: inClusterRef(info, type, input.cluster, id), context }),
       );
     };
-  /** The task definition ARN a family, family:revision or ARN names (a family: its latest active revision). */
-  const taskDefinitionRef = async (info: AuthzInfo, value: unknown): Promise<string> => {
+  /**
+   * The task definition ARN a family, family:revision or ARN (with or without a revision) names: a
+   * family alone names its latest active revision. `revisionless`: no revision was given.
+   */
+  const taskDefinitionRef = async (
+    info: AuthzInfo,
+    value: unknown,
+  ): Promise<{ arn: string; revisionless: boolean; found: boolean }> => {
     const ref = String(value ?? "");
-    if (ref.startsWith("arn:")) return ref;
-    const colon = ref.lastIndexOf(":");
-    if (colon > 0) return taskDefinitionArn(scopeOf(info), ref.slice(0, colon), Number(ref.slice(colon + 1)));
-    const latest = await store.read((tx) => latestActiveTaskDefinition(tx, info.region, ref));
-    return (
-      latest?.value.td.taskDefinitionArn ??
-      `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${ref}:*`
-    );
+    let parsed: { family: string; revision?: number };
+    try {
+      parsed = parseTaskDefinitionRef(scopeOf(info), ref);
+    } catch {
+      // The handler answers the malformed reference; nothing runs.
+      return {
+        arn: ref.startsWith("arn:")
+          ? ref
+          : `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${ref}`,
+        revisionless: false,
+        found: false,
+      };
+    }
+    if (parsed.revision !== undefined)
+      return {
+        arn: taskDefinitionArn(scopeOf(info), parsed.family, parsed.revision),
+        revisionless: false,
+        found: true,
+      };
+    const latest = await store.read((tx) => latestActiveTaskDefinition(tx, info.region, parsed.family));
+    return latest
+      ? { arn: latest.value.td.taskDefinitionArn, revisionless: true, found: true }
+      : {
+          arn: `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${parsed.family}:*`,
+          revisionless: true,
+          found: false,
+        };
+  };
+  /**
+   * Pin a reference without a revision to the revision authorization saw, so that the handler runs
+   * exactly the task definition whose roles were checked (a revision registered in between would
+   * otherwise run with roles nobody passed). A family with no revision yet is pinned to one that
+   * cannot exist, so the handler answers that it does not exist.
+   */
+  const pin = (input: Input, ref: { arn: string; revisionless: boolean; found: boolean }) => {
+    if (!ref.revisionless) return;
+    input.taskDefinition = ref.found ? ref.arn : `${ref.arn.slice(0, -1)}${Number.MAX_SAFE_INTEGER}`;
   };
   /** Launching a task hands its roles to ECS: iam:PassRole on each, as ECS checks it. */
   const passRoles = async (info: AuthzInfo, tdArn: string, overrides: unknown): Promise<AuthzCheck[]> => {
@@ -109,7 +144,9 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
     );
   };
   const launch: AuthzResolver<Input> = async (input, info) => {
-    const resource = await taskDefinitionRef(info, input.taskDefinition);
+    const ref = await taskDefinitionRef(info, input.taskDefinition);
+    pin(input, ref);
+    const resource = ref.arn;
     const context: Record<string, string | string[]> = {
       "ecs:cluster": clusterRef(info, input.cluster),
       ...requestTags(input.tags),
@@ -133,7 +170,9 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
       context: { "ecs:cluster": clusterArnOf, ...requestTags(input.tags) },
     };
     if (input.taskDefinition === undefined) return [own];
-    return [own, ...(await passRoles(info, await taskDefinitionRef(info, input.taskDefinition), undefined))];
+    const ref = await taskDefinitionRef(info, input.taskDefinition);
+    pin(input, ref);
+    return [own, ...(await passRoles(info, ref.arn, undefined))];
   };
   const anyInCluster: AuthzResolver<Input> = (input, info) => [
     { resource: "*", context: { "ecs:cluster": clusterRef(info, input.cluster) } },
