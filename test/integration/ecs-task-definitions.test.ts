@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   type ContainerDefinition,
+  CreateClusterCommand,
+  CreateServiceCommand,
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
@@ -21,6 +23,7 @@ import {
   paginateListTaskDefinitions,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionRequest,
+  RunTaskCommand,
   type Tag,
   TagResourceCommand,
   type TaskDefinition,
@@ -205,6 +208,112 @@ describe("RegisterTaskDefinition and DescribeTaskDefinition", () => {
       ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "fargate-size" })),
       "ClientException",
       "Unable to describe task definition.",
+    );
+  });
+
+  it("refuses, for FARGATE, the host-level features Fargate does not support, and RunTask/CreateService refuse FARGATE for a definition not registered for it", async () => {
+    const fargate = (
+      family: string,
+      container: ContainerDefinition,
+      volumes: RegisterTaskDefinitionRequest["volumes"] = [],
+    ) =>
+      ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family,
+          requiresCompatibilities: ["FARGATE"],
+          networkMode: "awsvpc",
+          cpu: "256",
+          memory: "512",
+          containerDefinitions: [{ name: "app", image: "nginx:1.27", ...container }],
+          volumes,
+        }),
+      );
+    const notSupported = (parameter: string) =>
+      `Fargate compatible task definitions do not support ${parameter}`;
+    const cases: [string, ContainerDefinition, RegisterTaskDefinitionRequest["volumes"], string][] = [
+      [
+        "fg-docker-volume",
+        {},
+        [{ name: "v", dockerVolumeConfiguration: { driver: "local" } }],
+        notSupported("dockerVolumeConfiguration"),
+      ],
+      [
+        "fg-cap-add",
+        { linuxParameters: { capabilities: { add: ["SYS_ADMIN"] } } },
+        [],
+        "Fargate compatible task definitions only support adding the SYS_PTRACE Linux capability; container 'app' adds SYS_ADMIN.",
+      ],
+      [
+        "fg-devices",
+        { linuxParameters: { devices: [{ hostPath: "/dev/kmsg" }] } },
+        [],
+        notSupported("devices"),
+      ],
+      [
+        "fg-security-options",
+        { dockerSecurityOptions: ["apparmor:unconfined"] },
+        [],
+        notSupported("dockerSecurityOptions"),
+      ],
+      [
+        "fg-extra-hosts",
+        { extraHosts: [{ hostname: "db", ipAddress: "10.0.0.9" }] },
+        [],
+        notSupported("extraHosts"),
+      ],
+      ["fg-max-swap", { linuxParameters: { maxSwap: 1024, swappiness: 10 } }, [], notSupported("maxSwap")],
+    ];
+    for (const [family, container, volumes, message] of cases) {
+      await rejectsWith(fargate(family, container, volumes), "ClientException", message);
+      // Nothing was registered.
+      await rejectsWith(
+        ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family })),
+        "ClientException",
+        "Unable to describe task definition.",
+      );
+    }
+    // What Fargate allows still registers.
+    const ok = await fargate("fg-ptrace", {
+      linuxParameters: { capabilities: { add: ["SYS_PTRACE"], drop: ["ALL"] } },
+    });
+    assert.deepEqual(ok.taskDefinition!.compatibilities, ["EC2", "FARGATE"]);
+
+    // The same features on an EC2 definition register, but it cannot be launched on Fargate.
+    const ec2 = await register(ecs, {
+      family: "host-level",
+      containerDefinitions: [
+        {
+          name: "app",
+          image: "nginx:1.27",
+          memory: 128,
+          privileged: true,
+          linuxParameters: { capabilities: { add: ["SYS_ADMIN"] }, devices: [{ hostPath: "/dev/kmsg" }] },
+        },
+      ],
+      volumes: [{ name: "v", dockerVolumeConfiguration: { driver: "local" } }],
+    });
+    assert.deepEqual(ec2.compatibilities, ["EC2"]);
+    await ecs.send(new CreateClusterCommand({ clusterName: "fg-refusals" }));
+    const refused = "Task definition does not support launch_type FARGATE.";
+    await rejectsWith(
+      ecs.send(
+        new RunTaskCommand({ cluster: "fg-refusals", taskDefinition: "host-level", launchType: "FARGATE" }),
+      ),
+      "InvalidParameterException",
+      refused,
+    );
+    await rejectsWith(
+      ecs.send(
+        new CreateServiceCommand({
+          cluster: "fg-refusals",
+          serviceName: "host-level",
+          taskDefinition: "host-level",
+          launchType: "FARGATE",
+          desiredCount: 1,
+        }),
+      ),
+      "InvalidParameterException",
+      refused,
     );
   });
 

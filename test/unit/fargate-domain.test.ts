@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { NetworkConfiguration, RegisterTaskDefinitionRequest } from "@aws-sdk/client-ecs";
+import type { NetworkConfiguration, RegisterTaskDefinitionRequest, Volume } from "@aws-sdk/client-ecs";
 import { awsvpcChoice } from "../../src/domain/ecs/awsvpc.js";
 import {
   chooseLaunch,
@@ -105,9 +105,34 @@ describe("choosing a launch", () => {
       unsupportedOnFargate(td({ requiresCompatibilities: ["EC2"], cpu: "128" })),
       "Task definition does not support launch_type FARGATE.",
     );
-    assert.match(
-      unsupportedOnFargate(td({}, { linuxParameters: { capabilities: { add: ["NET_ADMIN"] } } }))!,
-      /only supports adding the SYS_PTRACE Linux capability/,
+    // A definition stored before registration enforced every Fargate rule is still refused at launch.
+    const stored = (container: Record<string, unknown>, volumes: Volume[] = []) => {
+      const d = td();
+      return { ...d, volumes, containerDefinitions: [{ ...d.containerDefinitions[0]!, ...container }] };
+    };
+    assert.equal(
+      unsupportedOnFargate(stored({ linuxParameters: { capabilities: { add: ["NET_ADMIN"] } } })),
+      "Fargate compatible task definitions only support adding the SYS_PTRACE Linux capability; container 'app' adds NET_ADMIN.",
+    );
+    assert.equal(
+      unsupportedOnFargate(stored({ privileged: true })),
+      "Fargate does not support privileged containers (container 'app').",
+    );
+    assert.equal(
+      unsupportedOnFargate(stored({ linuxParameters: { devices: [{ hostPath: "/dev/mem" }] } })),
+      "Fargate compatible task definitions do not support devices",
+    );
+    assert.equal(
+      unsupportedOnFargate(stored({ dockerSecurityOptions: ["seccomp:unconfined"] })),
+      "Fargate compatible task definitions do not support dockerSecurityOptions",
+    );
+    assert.equal(
+      unsupportedOnFargate(stored({}, [{ name: "v", dockerVolumeConfiguration: { driver: "local" } }])),
+      "Fargate compatible task definitions do not support dockerVolumeConfiguration",
+    );
+    assert.equal(
+      unsupportedOnFargate(stored({}, [{ name: "v", host: { sourcePath: "/" } }])),
+      "host.sourcePath should not be set for volumes in Fargate.",
     );
     assert.equal(
       unsupportedOnFargate(td({}, { linuxParameters: { capabilities: { add: ["SYS_PTRACE"] } } })),

@@ -71,6 +71,55 @@ function table(cases: Case[]): void {
   }
 }
 
+/**
+ * The host-level features AWS Fargate refuses ("Amazon ECS task definition differences for the
+ * Fargate launch type"), one Fargate request each, with ECS's ClientException wording.
+ */
+function hostLevelFeatures(): Case[] {
+  const app = (extra: Req): Req[] => [{ name: "app", image: "nginx", ...extra }];
+  const refused = (name: string, containers: Req[], parameter: string, volumes?: Req[]): Case => ({
+    name,
+    req: fargate(volumes ? { volumes } : {}, containers),
+    code: CLIENT,
+    message: `Fargate compatible task definitions do not support ${parameter}`,
+  });
+  return [
+    refused("a Docker volume", app({}), "dockerVolumeConfiguration", [
+      { name: "v", dockerVolumeConfiguration: { scope: "task", driver: "local" } },
+    ]),
+    refused(
+      "dockerSecurityOptions",
+      app({ dockerSecurityOptions: ["apparmor:unconfined"] }),
+      "dockerSecurityOptions",
+    ),
+    refused("disableNetworking", app({ disableNetworking: true }), "disableNetworking"),
+    refused("links", app({ links: ["db"] }), "links"),
+    refused("dnsServers", app({ dnsServers: ["10.0.0.2"] }), "dnsServers"),
+    refused("dnsSearchDomains", app({ dnsSearchDomains: ["corp.example"] }), "dnsSearchDomains"),
+    refused("extraHosts", app({ extraHosts: [{ hostname: "db", ipAddress: "10.0.0.9" }] }), "extraHosts"),
+    refused("a GPU", app({ resourceRequirements: [{ type: "GPU", value: "1" }] }), "gpu"),
+    refused("devices", app({ linuxParameters: { devices: [{ hostPath: "/dev/kmsg" }] } }), "devices"),
+    refused("sharedMemorySize", app({ linuxParameters: { sharedMemorySize: 64 } }), "sharedMemorySize"),
+    refused("tmpfs", app({ linuxParameters: { tmpfs: [{ containerPath: "/run", size: 8 }] } }), "tmpfs"),
+    refused("maxSwap", app({ linuxParameters: { maxSwap: 0 } }), "maxSwap"),
+    refused("swappiness", app({ linuxParameters: { swappiness: 10 } }), "swappiness"),
+    {
+      name: "an added capability other than SYS_PTRACE",
+      req: fargate({}, app({ linuxParameters: { capabilities: { add: ["SYS_PTRACE", "SYS_ADMIN"] } } })),
+      code: CLIENT,
+      message:
+        "Fargate compatible task definitions only support adding the SYS_PTRACE Linux capability; container 'app' adds SYS_ADMIN.",
+    },
+    {
+      name: "ALL capabilities added",
+      req: fargate({}, app({ linuxParameters: { capabilities: { add: ["ALL"] } } })),
+      code: CLIENT,
+      message:
+        "Fargate compatible task definitions only support adding the SYS_PTRACE Linux capability; container 'app' adds ALL.",
+    },
+  ];
+}
+
 const sorted = (names: readonly string[]) => [...names].sort();
 const attrs = (td: StoredTaskDefinition) => sorted((td.requiresAttributes ?? []).map((a) => a.name!));
 
@@ -350,6 +399,7 @@ describe("buildTaskDefinition: validation", () => {
         message:
           "Fargate does not support the log driver 'json-file'. Supported log drivers are awslogs, splunk and awsfirelens.",
       },
+      ...hostLevelFeatures(),
       {
         name: "Fargate rules apply when EC2 is also required",
         req: fargate({ requiresCompatibilities: ["EC2", "FARGATE"], networkMode: "bridge" }),
@@ -357,6 +407,37 @@ describe("buildTaskDefinition: validation", () => {
         message: "Fargate only supports network mode \u2018awsvpc\u2019.",
       },
     ]);
+    it("accepts what Fargate allows: SYS_PTRACE, dropped capabilities, initProcessEnabled, ulimits, systemControls", () => {
+      const td = build(
+        fargate({}, [
+          {
+            name: "app",
+            image: "nginx",
+            linuxParameters: {
+              capabilities: { add: ["SYS_PTRACE"], drop: ["ALL"] },
+              initProcessEnabled: true,
+            },
+            ulimits: [{ name: "nofile", softLimit: 4096, hardLimit: 8192 }],
+            systemControls: [{ namespace: "net.core.somaxconn", value: "1024" }],
+            privileged: false,
+            disableNetworking: false,
+          },
+        ]),
+      );
+      assert.deepEqual(td.compatibilities, ["EC2", "FARGATE"]);
+    });
+    it("allows the host-level features Fargate refuses when FARGATE is not required", () => {
+      for (const c of hostLevelFeatures()) {
+        const req = c.req as { containerDefinitions: Req[]; volumes?: Req[] };
+        const td = build(
+          ec2(
+            { volumes: req.volumes },
+            req.containerDefinitions.map((x) => ({ memory: 128, ...x })),
+          ),
+        );
+        assert.deepEqual(td.compatibilities, ["EC2"], c.name);
+      }
+    });
     it("accepts pidMode task, a host volume without a source path, and the three log drivers", () => {
       for (const logDriver of ["awslogs", "splunk", "awsfirelens"]) {
         const td = build(

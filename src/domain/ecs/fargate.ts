@@ -6,6 +6,7 @@
  */
 import type { CapacityProviderStrategyItem } from "@aws-sdk/client-ecs";
 import { AwsError, Errors } from "../../errors/catalog.js";
+import { fargateRefusal } from "./fargate-compat.js";
 import type { StoredTaskDefinition } from "./task-definition.js";
 
 const invalid = (m: string) => new AwsError(Errors.InvalidParameter, m);
@@ -108,21 +109,14 @@ export function resolvePlatformVersion(
   throw new AwsError(Errors.PlatformUnknown, `The specified platform version (${requested}) does not exist.`);
 }
 
-/** Why a task definition cannot run on Fargate, or undefined when it can. */
+/**
+ * Why a task definition cannot run on Fargate, or undefined when it can: it was not registered for
+ * FARGATE, or (stored before Berth enforced them all at registration) it uses what Fargate refuses.
+ */
 export function unsupportedOnFargate(td: StoredTaskDefinition): string | undefined {
   if (!td.compatibilities?.includes("FARGATE"))
     return "Task definition does not support launch_type FARGATE.";
-  for (const c of td.containerDefinitions) {
-    const lp = c.linuxParameters;
-    const extra = (lp?.capabilities?.add ?? []).find((cap) => cap !== "SYS_PTRACE");
-    if (extra !== undefined)
-      return `Fargate only supports adding the SYS_PTRACE Linux capability; container '${c.name}' adds ${extra}.`;
-    if ((lp?.devices ?? []).length > 0) return `Fargate does not support devices (container '${c.name}').`;
-    if ((lp?.tmpfs ?? []).length > 0) return `Fargate does not support tmpfs mounts (container '${c.name}').`;
-    if (lp?.sharedMemorySize !== undefined)
-      return `Fargate does not support sharedMemorySize (container '${c.name}').`;
-  }
-  return undefined;
+  return fargateRefusal(td);
 }
 
 /** The ephemeral storage a Fargate task gets: the override, else the task definition's, else 20 GiB. */

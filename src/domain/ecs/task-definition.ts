@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { AwsError, Errors } from "../../errors/catalog.js";
 import { NAME } from "./arns.js";
+import { fargateRefusal } from "./fargate-compat.js";
 import { requiredAttributes } from "./requires-attributes.js";
 import { EC2_TASK_CPU, isFargateSize, parseTaskCpu, parseTaskMemory } from "./task-size.js";
 
@@ -252,6 +253,7 @@ export function buildTaskDefinition(
   return td;
 }
 
+/** Fargate's rules: awsvpc, a task size Fargate offers, none of the host-level features it refuses. */
 function validateFargate(
   req: RegisterTaskDefinitionRequest,
   mode: string,
@@ -266,26 +268,8 @@ function validateFargate(
       `No Fargate configuration exists for given values: ${cpu} CPU, ${memory} memory. See the Amazon ECS documentation for the valid values.`,
     );
   }
-  if (req.ipcMode !== undefined) throw client("Tasks using the Fargate launch type do not support ipcMode.");
-  if (req.pidMode !== undefined && req.pidMode !== "task") {
-    throw client(
-      `Tasks using the Fargate launch type do not support pidMode '${req.pidMode}'. The supported value for pidMode is 'task'.`,
-    );
-  }
-  if ((req.placementConstraints ?? []).length > 0)
-    throw client("Fargate does not support task placement constraints.");
-  for (const v of req.volumes ?? []) {
-    if (v.host?.sourcePath) throw client("host.sourcePath should not be set for volumes in Fargate.");
-  }
-  for (const c of req.containerDefinitions ?? []) {
-    if (c.privileged) throw client(`Fargate does not support privileged containers (container '${c.name}').`);
-    const driver = c.logConfiguration?.logDriver;
-    if (driver && !["awslogs", "splunk", "awsfirelens"].includes(driver)) {
-      throw client(
-        `Fargate does not support the log driver '${driver}'. Supported log drivers are awslogs, splunk and awsfirelens.`,
-      );
-    }
-  }
+  const why = fargateRefusal(req);
+  if (why) throw client(why);
 }
 
 function validateMemory(c: ContainerDefinition, taskMemory: number | undefined): void {
