@@ -437,6 +437,81 @@ describe("ELBv2 API", () => {
     });
   });
 
+  describe("ip target ranges", () => {
+    const RANGES = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 127.0.0.0/8, 198.18.0.0/15";
+    it("refuses link-local (cloud metadata), public, multicast and reserved addresses as a whole, with InvalidTarget", async () => {
+      for (const ip of [
+        "169.254.169.254",
+        "169.254.0.1",
+        "8.8.8.8",
+        "52.94.76.10",
+        "0.0.0.0",
+        "0.1.2.3",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+        "172.32.0.1",
+        "100.128.0.1",
+        "192.169.0.1",
+      ]) {
+        const e = await failure(
+          elb.send(
+            new RegisterTargetsCommand({
+              TargetGroupArn: tgHttp,
+              Targets: [{ Id: "10.0.0.7", Port: 8080 }, { Id: ip }],
+            }),
+          ),
+        );
+        assert.deepEqual(
+          e,
+          {
+            code: "InvalidTarget",
+            message: `The IP address '${ip}' is not in a valid range for targets; use an address in ${RANGES}`,
+            status: 400,
+          },
+          ip,
+        );
+      }
+      // Nothing was registered, not even the valid target of the same call.
+      assert.deepEqual(
+        (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgHttp })))
+          .TargetHealthDescriptions,
+        [],
+      );
+    });
+
+    it("accepts the private ranges, loopback and Berth's awsvpc public range, edges included", async () => {
+      const ips = [
+        "10.0.0.0",
+        "10.255.255.255",
+        "172.16.0.1",
+        "172.31.255.254",
+        "192.168.1.10",
+        "100.64.0.1",
+        "100.127.255.254",
+        "127.0.0.1",
+        "127.8.9.10",
+        "198.18.0.5",
+        "198.19.255.254",
+      ];
+      await elb.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: tgHttp,
+          Targets: ips.map((Id) => ({ Id, Port: 9000 })),
+        }),
+      );
+      const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgHttp }));
+      assert.deepEqual(health.TargetHealthDescriptions!.map((d) => d.Target!.Id).sort(), [...ips].sort());
+      await elb.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: tgHttp,
+          Targets: ips.map((Id) => ({ Id, Port: 9000 })),
+        }),
+      );
+    });
+  });
+
   describe("listeners and rules", () => {
     let port: number;
     let listener: string;

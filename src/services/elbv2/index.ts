@@ -80,11 +80,11 @@ export function elbv2Service(deps: Elbv2Deps): ServiceDefinition {
       ModifyLoadBalancerAttributes:
         "Honoured: deletion_protection.enabled, idle_timeout.timeout_seconds, routing.http.xff_header_processing.mode. Attributes that need AWS infrastructure (access logs, WAF, zonal shift) accept only their default.",
       CreateTargetGroup:
-        "Protocols HTTP, HTTPS (to targets, certificates not verified, as ALB does) and TCP; target types instance (the ec2InstanceId of a container instance, reached on this machine) and ip (any IPv4 address). Health checks run by HAProxy.",
+        "Protocols HTTP, HTTPS (to targets, certificates not verified, as ALB does) and TCP; target types instance (the ec2InstanceId of a container instance, reached on this machine) and ip (an IPv4 address in the ranges RegisterTargets allows). Health checks run by HAProxy.",
       ModifyTargetGroupAttributes:
         "Honoured: deregistration_delay.timeout_seconds, stickiness (lb_cookie: cookie AWSALB; source_ip), slow_start.duration_seconds, load_balancing.algorithm.type (round_robin, least_outstanding_requests as least connections, weighted_random), proxy_protocol_v2.enabled, target_health_state.unhealthy.connection_termination.enabled. preserve_client_ip is recorded; targets see this machine's address.",
       RegisterTargets:
-        "Registration reaches HAProxy through its runtime API without a reload. A new target must pass one health check before it receives traffic; the first check runs within a quarter second.",
+        "ip targets must be in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 (as on AWS), 127.0.0.0/8 (servers on this machine) or 198.18.0.0/15 (awsvpc public addresses); publicly routable, link-local (169.254.0.0/16, cloud metadata), multicast and reserved addresses are refused with InvalidTarget. Registration reaches HAProxy through its runtime API without a reload. A new target must pass one health check before it receives traffic; the first check runs within a quarter second.",
       DeregisterTargets:
         "The target drains (no new requests, open ones finish) for the deregistration delay, then its connections are closed and it is removed.",
       DescribeTargetHealth:

@@ -8,6 +8,7 @@ import type {
   TargetDescription,
   TargetHealthDescription,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IP_TARGET_RANGES, isAllowedIpTarget } from "../../domain/elbv2/ip-targets.js";
 import { describeTargetHealth } from "../../domain/elbv2/target-health.js";
 import { invalid } from "../../domain/elbv2/validate.js";
 import { AwsError, Errors } from "../../errors/catalog.js";
@@ -56,6 +57,10 @@ export function targetHandlers(store: Store) {
         if (t.QuicServerId !== undefined) throw invalid("Berth does not support QUIC server ids");
         if (tg.value.targetType === "ip") {
           if (!isIPv4(id)) throw invalidTarget(`The IP address '${id}' is not a valid IPv4 address`);
+          if (!isAllowedIpTarget(id))
+            throw invalidTarget(
+              `The IP address '${id}' is not in a valid range for targets; use an address in ${IP_TARGET_RANGES.join(", ")}`,
+            );
           if (
             t.AvailabilityZone !== undefined &&
             t.AvailabilityZone !== "all" &&
