@@ -1,5 +1,6 @@
 /** What the Secrets Manager handlers share: finding a secret, its values, checks and errors. */
 import { randomInt } from "node:crypto";
+import { constantTimeEqual } from "../../crypto/constant-time.js";
 import type { KeyringSource } from "../../crypto/master-key.js";
 import { formatArn, parseArn } from "../../domain/arn.js";
 import { Constraints } from "../../domain/constraints.js";
@@ -209,7 +210,10 @@ export async function openVersion(
   return plain;
 }
 
-/** Whether a stored version holds exactly this value (idempotent retries with the same token). */
+/**
+ * Whether a stored version holds exactly this value (idempotent retries with the same token), compared
+ * in constant time so that a caller cannot learn a stored secret byte by byte from response times.
+ */
 export async function sameValue(
   tx: ReadTx,
   deps: SecretsManagerDeps,
@@ -221,7 +225,7 @@ export async function sameValue(
   if (v.binary !== value.binary) return false;
   const stored = await openVersion(tx, deps, region, name, v);
   try {
-    return stored.equals(value.bytes);
+    return constantTimeEqual(stored, value.bytes);
   } finally {
     stored.fill(0);
   }
