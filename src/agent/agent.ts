@@ -192,8 +192,8 @@ export class Agent {
       region: this.opts.region,
       cursors: this.state.logCursors,
       saveCursors: () => void this.stateFile.save(this.state),
-      send: async (batches) => {
-        await this.session.logs({ batches });
+      send: async (batches, region) => {
+        await this.session.logs({ batches, region });
       },
     });
     this.events = this.opts.runtime.events(LABEL.instance, (e) => {

@@ -173,7 +173,8 @@ export interface CredentialsResponse {
 
 /**
  * Registry credentials for pulling a task's image from Berth's own registry when the task has no
- * execution role: the container instance's identity, as an EC2 instance role would pull from ECR.
+ * execution role, as an EC2 instance role would pull from ECR: a short login that may only pull the
+ * repositories the task's images name in that registry (see server.ts `registryAuth`).
  */
 export interface RegistryAuthRequest {
   taskArn: string;
@@ -195,4 +196,6 @@ export interface LogBatch {
 
 export interface LogsRequest {
   batches: LogBatch[];
+  /** The region of the batches' log groups (a container's awslogs-region); the instance's when absent. */
+  region?: string;
 }

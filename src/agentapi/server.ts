@@ -7,6 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Attribute } from "@aws-sdk/client-ecs";
 import { formatArn, parseArn } from "../domain/arn.js";
+import { isRegion, parseRegistryImage } from "../domain/ecr/names.js";
 import { clusterArn as makeClusterArn } from "../domain/ecs/arns.js";
 import { applyReport } from "../domain/ecs/task.js";
 import { readBody } from "../gateway/body.js";
@@ -73,8 +74,11 @@ export interface AgentApiOptions {
   maxPollMs?: number;
   /** Issues task role credentials; without it the credentials call answers 501. */
   credentials?: TaskCredentialIssuer;
-  /** A login to Berth's registry in a region for container instances (tasks without an execution role). */
-  registryLogin?: (region: string) => RegistryAuthResponse;
+  /**
+   * A login to Berth's registry in a region for container instances (tasks without an execution
+   * role) that may only pull from `repositories`, for a few minutes.
+   */
+  registryLogin?: (region: string, repositories: readonly string[]) => RegistryAuthResponse;
 }
 
 class HttpError extends Error {
@@ -457,16 +461,107 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     return task;
   }
 
+  /**
+   * A deregistered instance may still learn that its tasks must stop (poll) and say they stopped
+   * (report); it gets nothing more: no credentials, registry logins or log writes. (Its polls keep
+   * it looking connected on purpose: the task janitor settles a deregistered instance's stopping
+   * tasks only once its agent is gone, since a live agent reports them stopped itself.)
+   */
+  function requireActive(inst: StoredRecord<ContainerInstanceRecord>): void {
+    if (inst.value.status === "INACTIVE") throw new HttpError(403, "container instance was deregistered");
+  }
+
+  /**
+   * A registry login for a task without an execution role, whose images live in Berth's registry
+   * (an EC2 instance role's part on ECS). The token is the account's (the only identity a container
+   * instance has to pull with; it is re-resolved against the account's access key like any token),
+   * but tokens.ts `pullOnly` confines it: it may only pull (BatchGetImage, GetDownloadUrlForLayer,
+   * BatchCheckLayerAvailability, the operations the registry route checks for a pull) from the
+   * repositories the task's own images name in the region asked for, and lasts PULL_TOKEN_TTL_MS
+   * (the agent asks again for each task start). So an agent can read no more than the task
+   * definitions placed on it already name, and write nothing. A region none of the task's images
+   * names gets no login; an image in another region's registry (a cross-region pull) does.
+   */
   async function registryAuth(
     inst: StoredRecord<ContainerInstanceRecord>,
     region: string,
     body: RegistryAuthRequest,
   ): Promise<RegistryAuthResponse> {
     if (!opts.registryLogin) throw new HttpError(501, "this control plane has no registry");
-    await taskOnThisInstance(inst, region, body.taskArn);
-    if (typeof body.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(body.region))
+    requireActive(inst);
+    const task = await taskOnThisInstance(inst, region, body.taskArn);
+    if (typeof body.region !== "string" || !isRegion(body.region))
       throw new HttpError(400, "region must name a region");
-    return opts.registryLogin(body.region);
+    const td = await store.read((tx) => taskDefinitionOf(tx, region, task.value.task.taskDefinitionArn));
+    const repositories = new Set<string>();
+    for (const c of td?.value.td.containerDefinitions ?? []) {
+      const image = c.image ?? "";
+      const slash = image.indexOf("/");
+      // Whatever the host: only Berth's registry holds the repository, if anything does.
+      const parsed = slash > 0 ? parseRegistryImage(image, image.slice(0, slash)) : undefined;
+      if (parsed?.registry === body.region) repositories.add(parsed.name);
+    }
+    if (repositories.size === 0)
+      throw new HttpError(403, `no image of the task is in the registry of ${body.region}`);
+    return opts.registryLogin(body.region, [...repositories].sort());
+  }
+
+  /**
+   * Where the tasks on an instance send container output: `region/group` → the streams they use
+   * (`prefix/container/taskId`), or "any" when a container sets no awslogs-stream-prefix (its
+   * stream is named by the container's runtime id, which the control plane may not know yet).
+   */
+  async function logDestinations(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+  ): Promise<Map<string, Set<string> | "any">> {
+    return store.read(async (tx) => {
+      const recs =
+        inst.value.cluster === FARGATE_POOL
+          ? await tasksOnFargateHost(tx, region, inst.value.id)
+          : await tasksOnInstance(tx, region, inst.value.cluster, inst.value.id);
+      const out = new Map<string, Set<string> | "any">();
+      for (const t of recs) {
+        const td = await taskDefinitionOf(tx, region, t.value.task.taskDefinitionArn);
+        for (const c of td?.value.td.containerDefinitions ?? []) {
+          if (c.logConfiguration?.logDriver !== "awslogs") continue;
+          const o = c.logConfiguration.options ?? {};
+          const group = o["awslogs-group"];
+          if (!group) continue;
+          const key = `${o["awslogs-region"] ?? region}/${group}`;
+          const prefix = o["awslogs-stream-prefix"];
+          const streams = out.get(key);
+          if (!prefix) out.set(key, "any");
+          else if (streams !== "any")
+            out.set(key, (streams ?? new Set()).add(`${prefix}/${c.name}/${t.value.id}`));
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Container output, only into the log groups (and streams) of the tasks on this instance. */
+  async function shipLogs(
+    inst: StoredRecord<ContainerInstanceRecord>,
+    region: string,
+    body: LogsRequest,
+  ): Promise<void> {
+    requireActive(inst);
+    const logRegion = body?.region ?? region;
+    if (typeof logRegion !== "string" || !isRegion(logRegion))
+      throw new HttpError(400, "region must name a region");
+    const batches = Array.isArray(body?.batches) ? body.batches : [];
+    if (batches.length === 0) return;
+    const allowed = await logDestinations(inst, region);
+    for (const b of batches) {
+      const streams = allowed.get(`${logRegion}/${String(b?.logGroupName)}`);
+      if (!streams || (streams !== "any" && !streams.has(String(b.logStreamName))))
+        throw new HttpError(
+          403,
+          `no task on this container instance sends its output to log group '${String(b?.logGroupName)}', stream '${String(b?.logStreamName)}' in ${logRegion}`,
+        );
+    }
+    await opts.logs.put(logRegion, batches);
   }
 
   async function credentials(
@@ -475,6 +570,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     body: CredentialsRequest,
   ): Promise<CredentialsResponse> {
     if (!opts.credentials) throw new HttpError(501, "this control plane issues no task credentials");
+    requireActive(inst);
     const task = await taskOnThisInstance(inst, region, body.taskArn);
     const td = await store.read((tx) =>
       getTaskDefinitionByArn(tx, region, task.value.task.taskDefinitionArn),
@@ -534,7 +630,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
         else if (op === "registry-auth")
           reply(res, 200, await registryAuth(inst, region, body as RegistryAuthRequest));
         else if (op === "logs") {
-          await opts.logs.put(region, (body as LogsRequest).batches ?? []);
+          await shipLogs(inst, region, body as LogsRequest);
           reply(res, 200, { ok: true });
         } else throw new HttpError(404, `no agent API operation '${op}'`);
       } catch (err) {

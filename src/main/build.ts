@@ -206,9 +206,15 @@ export function build(opts: BuildOptions): Berth {
     joinToken,
     logs,
     credentials: taskCredentialIssuer({ store: theStore, sealer }),
-    // Tasks without an execution role pull from Berth's registry as the account (an instance role).
-    registryLogin: (region) =>
-      registry.handle.login(opts.credentials.accessKeyId, rootArn(config.accountId), region),
+    // Tasks without an execution role pull their own images from Berth's registry with a short,
+    // pull-only login the account issues for them (an instance role's part; see agentapi/server.ts).
+    registryLogin: (region, repositories) =>
+      registry.handle.pullLogin(
+        opts.credentials.accessKeyId,
+        rootArn(config.accountId),
+        region,
+        repositories,
+      ),
   });
   components.push({ name: "agent-api", stop: async () => agentRoute.close() });
   components.push(

@@ -19,7 +19,7 @@ import { collectGarbage, type GcResult } from "../registry/gc.js";
 import { PullRecorder } from "../registry/pulls.js";
 import { registryRoute } from "../registry/route.js";
 import { RwLock } from "../registry/rwlock.js";
-import { RegistryTokens, TOKEN_TTL_MS } from "../registry/tokens.js";
+import { PULL_TOKEN_TTL_MS, RegistryTokens } from "../registry/tokens.js";
 import { Uploads } from "../registry/uploads.js";
 import { ecrService } from "../services/ecr/index.js";
 import { enforceLifecyclePolicies } from "../services/ecr/lifecycle.js";
@@ -46,8 +46,16 @@ export interface RegistryHandle {
   collectGarbage(): Promise<GcResult>;
   /** Wait until recorded pulls are written. */
   flushPulls(): Promise<void>;
-  /** A registry login for a principal, as GetAuthorizationToken gives it (12 hours). */
-  login(accessKeyId: string, principalArn: string, registry: string): { username: string; password: string };
+  /**
+   * A login that may only pull from `repositories` of `registry`, for PULL_TOKEN_TTL_MS (a container
+   * instance's, for a task without an execution role; see tokens.ts).
+   */
+  pullLogin(
+    accessKeyId: string,
+    principalArn: string,
+    registry: string,
+    repositories: readonly string[],
+  ): { username: string; password: string };
 }
 
 export function buildRegistry(opts: {
@@ -160,13 +168,14 @@ export function buildRegistry(opts: {
       enforceLifecycle: () => enforceLifecyclePolicies(store, clock.now()),
       collectGarbage: gc,
       flushPulls: () => pulls.flush(),
-      login: (accessKeyId, principalArn, registry) => ({
+      pullLogin: (accessKeyId, principalArn, registry, repositories) => ({
         username: "AWS",
         password: tokens.issue({
           accessKeyId,
           principalArn,
           registry,
-          expiresAt: clock.now() + TOKEN_TTL_MS,
+          expiresAt: clock.now() + PULL_TOKEN_TTL_MS,
+          pullOnly: [...repositories],
         }),
       }),
     },

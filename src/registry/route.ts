@@ -70,7 +70,16 @@ interface Caller {
   principal: Principal | undefined;
   /** The registry the credentials were issued for (undefined for anonymous). */
   registry: string | undefined;
+  /** A pull-only token's repositories (see tokens.ts): nothing else is allowed to it. */
+  pullOnly?: ReadonlySet<string>;
 }
+
+/** The operations a pull amounts to: all a pull-only token may do. */
+const PULL_OPERATIONS: ReadonlySet<string> = new Set([
+  "BatchGetImage",
+  "GetDownloadUrlForLayer",
+  "BatchCheckLayerAvailability",
+]);
 
 const PATTERNS = {
   manifest: /^(.+)\/manifests\/([^/]+)$/,
@@ -162,6 +171,7 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
       );
     }
     if (!claims.accessKeyId) return { principal: undefined, registry: undefined };
+    const limit = claims.pullOnly ? { pullOnly: new Set(claims.pullOnly) } : {};
     if (claims.session && claims.principalArn) {
       // A role session: the signed token is the session (its expiry is the session's at the latest).
       const s = claims.session;
@@ -180,13 +190,13 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
           ...(s.policyArns ? { policyArns: s.policyArns } : {}),
         },
       };
-      return { principal, registry: claims.registry };
+      return { principal, registry: claims.registry, ...limit };
     }
     const hit = await opts.identity.resolve(claims.accessKeyId);
     if (!hit || hit.principal.arn !== claims.principalArn) {
       throw new OciError(401, "UNAUTHORIZED", "Your authorization token is no longer valid.", challenge(req));
     }
-    return { principal: hit.principal, registry: claims.registry };
+    return { principal: hit.principal, registry: claims.registry, ...limit };
   }
 
   /**
@@ -217,6 +227,14 @@ export function registryRoute(opts: RegistryRouteOptions): PathRoute {
     }
     if (!caller.principal && parsed.registry !== PUBLIC_REGISTRY) {
       throw new OciError(401, "UNAUTHORIZED", "authentication required", challenge(req, scope));
+    }
+    if (caller.pullOnly && (!PULL_OPERATIONS.has(operation) || !caller.pullOnly.has(parsed.name))) {
+      // Before the repository is looked up: the answer does not tell whether it exists.
+      throw new OciError(
+        403,
+        "DENIED",
+        `This authorization token only pulls from the repositories ${[...caller.pullOnly].join(", ")}; ecr:${operation} on the repository '${parsed.name}' is not allowed with it.`,
+      );
     }
     const repo = await store.read((tx) =>
       tx.get<RepositoryRecord>(K.repository, repoKey(parsed.registry, parsed.name)),

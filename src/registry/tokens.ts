@@ -7,6 +7,12 @@
  * carries the session itself (role, name, times, session policies), protected by the signature,
  * and expires with it. Anonymous bearer tokens (ECR Public pulls) carry no key.
  *
+ * A token may also be limited to pulling from named repositories (`pullOnly`): the route then refuses
+ * any other operation and any other repository before IAM is consulted. Container instances get
+ * such tokens for the images of a task without an execution role (src/agentapi/server.ts): issued
+ * to the account's key (so the token dies with it), but only able to pull those images, and only
+ * for PULL_TOKEN_TTL_MS. The limit is part of the signed body, so it cannot be stripped.
+ *
  * Signed download URLs (GetDownloadUrlForLayer) use the same key.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -16,6 +22,8 @@ import { dirname } from "node:path";
 /** ECR's lifetime of an authorization token. */
 export const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 export const DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000;
+/** Lifetime of a pull-only token for a container instance: enough for one task's pulls. */
+export const PULL_TOKEN_TTL_MS = 30 * 60 * 1000;
 
 /** The role session a token was issued to (what its Principal is rebuilt from). */
 export interface TokenSession {
@@ -39,6 +47,8 @@ export interface TokenClaims {
   registry: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** When set, the token may only pull (BatchGetImage, GetDownloadUrlForLayer, BatchCheckLayerAvailability) from these repositories of `registry`. */
+  pullOnly?: string[];
 }
 
 interface Wire {
@@ -48,6 +58,7 @@ interface Wire {
   r: string;
   e: number;
   n: string;
+  o?: string[];
 }
 
 export class RegistryTokens {
@@ -75,6 +86,7 @@ export class RegistryTokens {
     if (claims.accessKeyId) wire.k = claims.accessKeyId;
     if (claims.principalArn) wire.p = claims.principalArn;
     if (claims.session) wire.s = claims.session;
+    if (claims.pullOnly) wire.o = claims.pullOnly;
     const body = Buffer.from(JSON.stringify(wire)).toString("base64url");
     return `${body}.${this.mac(body)}`;
   }
@@ -98,6 +110,11 @@ export class RegistryTokens {
     if (typeof wire.k === "string") claims.accessKeyId = wire.k;
     if (typeof wire.p === "string") claims.principalArn = wire.p;
     if (typeof wire.s === "object" && wire.s !== null) claims.session = wire.s;
+    if (wire.o !== undefined) {
+      // A limit that cannot be read must not fall back to no limit.
+      if (!Array.isArray(wire.o) || !wire.o.every((n) => typeof n === "string")) return undefined;
+      claims.pullOnly = wire.o;
+    }
     return claims;
   }
 

@@ -17,12 +17,22 @@ import {
   PutLogEventsCommand,
   PutRetentionPolicyCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { RegisterTaskDefinitionCommand, StartTaskCommand } from "@aws-sdk/client-ecs";
 import type { RegisterResponse } from "../../src/agentapi/protocol.js";
 import { ManualClock, systemClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/log.js";
 import { logSink } from "../../src/services/logs/sink.js";
 import { K } from "../../src/state/logs/kinds.js";
 import { startBerth, type TestBerth } from "../helpers/berth.js";
+
+/** The capabilities an instance needs for tasks that log with awslogs (an agent registers them). */
+const AWSLOGS_CAPABILITIES = [
+  ...Array.from({ length: 25 }, (_, i) => ({
+    name: `com.amazonaws.ecs.capability.docker-remote-api.1.${17 + i}`,
+  })),
+  { name: "com.amazonaws.ecs.capability.logging-driver.awslogs" },
+  { name: "com.amazonaws.ecs.capability.ecr-auth" },
+];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -248,7 +258,7 @@ describe("container output from agents", () => {
     assert.deepEqual(await messages("/ecs/existing", "x"), ["one", "two"]);
   });
 
-  it("agent API: POST /_berth/agent/v1/logs stores a LogBatch for a registered instance", async () => {
+  it("agent API: POST /_berth/agent/v1/logs stores a LogBatch for a task of a registered instance", async () => {
     const api = `${t.url}/_berth/agent/v1`;
     const reg = await fetch(`${api}/register`, {
       method: "POST",
@@ -259,12 +269,42 @@ describe("container output from agents", () => {
         cluster: "default",
         name: "logs-test-host",
         resources: { cpu: 1024, memoryMiB: 1024, reservedPorts: [], reservedUdpPorts: [] },
-        attributes: [],
+        // What the awslogs task definitions below require of an instance.
+        attributes: AWSLOGS_CAPABILITIES,
         versionInfo: { agentVersion: "test", agentHash: "test", dockerVersion: "test" },
       }),
     });
     assert.equal(reg.status, 200);
     const inst = (await reg.json()) as RegisterResponse;
+    // The instance may only ship output for the log groups (and streams) of its tasks.
+    const ecs = t.ecs();
+    const awslogs = (group: string, create: boolean) => ({
+      logDriver: "awslogs" as const,
+      options: {
+        "awslogs-group": group,
+        "awslogs-region": t.region,
+        "awslogs-stream-prefix": "web",
+        ...(create ? { "awslogs-create-group": "true" } : {}),
+      },
+    });
+    const td = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "logs-via-agent",
+        containerDefinitions: [
+          { name: "web", image: "busybox", memory: 16, logConfiguration: awslogs("/ecs/via-agent", true) },
+          { name: "worker", image: "busybox", memory: 16, logConfiguration: awslogs("/ecs/via-agent", true) },
+          { name: "side", image: "busybox", memory: 16, logConfiguration: awslogs("/ecs/not-there", false) },
+        ],
+      }),
+    );
+    const started = await ecs.send(
+      new StartTaskCommand({
+        taskDefinition: td.taskDefinition!.taskDefinitionArn!,
+        containerInstances: [inst.containerInstanceArn],
+      }),
+    );
+    ecs.destroy();
+    const taskId = started.tasks![0]!.taskArn!.split("/").at(-1)!;
     const send = (body: unknown, token = inst.instanceToken) =>
       fetch(`${api}/logs`, {
         method: "POST",
@@ -279,7 +319,7 @@ describe("container output from agents", () => {
     const batches = [
       {
         logGroupName: "/ecs/via-agent",
-        logStreamName: "web/web/abc",
+        logStreamName: `web/web/${taskId}`,
         createGroup: true,
         events: [
           { timestamp: now - 2, message: "hello from a container" },
@@ -290,7 +330,7 @@ describe("container output from agents", () => {
     assert.equal((await send({ batches }, "wrong-token")).status, 401);
     const ok = await send({ batches });
     assert.equal(ok.status, 200, await ok.clone().text());
-    assert.deepEqual(await messages("/ecs/via-agent", "web/web/abc"), [
+    assert.deepEqual(await messages("/ecs/via-agent", `web/web/${taskId}`), [
       "hello from a container",
       "and again",
     ]);
@@ -299,21 +339,26 @@ describe("container output from agents", () => {
     );
     assert.deepEqual(
       found.events!.map((e) => e.logStreamName),
-      ["web/web/abc"],
+      [`web/web/${taskId}`],
     );
 
     // A group that must exist but does not: the call fails (the agent retries) and nothing is stored.
     const failed = await send({
       batches: [
-        { ...batches[0]!, logGroupName: "/ecs/via-agent", logStreamName: "second" },
-        { ...batches[0]!, logGroupName: "/ecs/not-there", createGroup: false },
+        { ...batches[0]!, logGroupName: "/ecs/via-agent", logStreamName: `web/worker/${taskId}` },
+        {
+          ...batches[0]!,
+          logGroupName: "/ecs/not-there",
+          logStreamName: `web/side/${taskId}`,
+          createGroup: false,
+        },
       ],
     });
     assert.equal(failed.status, 500);
     const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: "/ecs/via-agent" }));
     assert.deepEqual(
       streams.logStreams!.map((s) => s.logStreamName),
-      ["web/web/abc"],
+      [`web/web/${taskId}`],
     );
   });
 });

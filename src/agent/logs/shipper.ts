@@ -136,21 +136,49 @@ export class LogShipper {
       entry.taken.push({ id, f, n, cursor: f.queue[n - 1]!.line.cursor });
       byRegion.set(f.region, entry);
     }
+    let moved = false;
+    const done = (t: { id: string; f: Follow; n: number; cursor: string }) => {
+      t.f.queue.splice(0, t.n);
+      this.deps.cursors[t.id] = t.cursor;
+      moved = true;
+    };
     for (const [region, { batches, taken }] of byRegion) {
       try {
         await this.deps.send(batches, region);
-        for (const t of taken) {
-          t.f.queue.splice(0, t.n);
-          this.deps.cursors[t.id] = t.cursor;
-        }
-        this.deps.saveCursors();
+        for (const t of taken) done(t);
       } catch (err) {
-        this.deps.log.warn("shipping logs failed; will retry", {
-          region,
-          error: err instanceof Error ? err.message : String(err),
-        });
+        if (!refused(err)) {
+          this.deps.log.warn("shipping logs failed; will retry", { region, error: errorText(err) });
+          continue;
+        }
+        // The control plane refuses output for a log group no task of this instance names (a task
+        // it has forgotten, or this instance was deregistered): retrying cannot help. Send the
+        // batches one by one so that only the refused ones are dropped.
+        for (const [i, batch] of batches.entries()) {
+          const failure =
+            batches.length === 1
+              ? { err }
+              : await this.deps.send([batch], region).then(
+                  () => undefined,
+                  (e: unknown) => ({ err: e }),
+                );
+          if (failure && !refused(failure.err)) {
+            this.deps.log.warn("shipping logs failed; will retry", { region, error: errorText(failure.err) });
+            continue;
+          }
+          if (failure) {
+            this.deps.log.warn("the control plane refused container output; dropping it", {
+              region,
+              logGroup: batch.logGroupName,
+              logStream: batch.logStreamName,
+              error: errorText(failure.err),
+            });
+          }
+          done(taken[i]!);
+        }
       }
     }
+    if (moved) this.deps.saveCursors();
   }
 
   /** Stop following everything (agent shutdown); buffered lines are flushed first. */
@@ -168,6 +196,11 @@ export class LogShipper {
     delete this.deps.cursors[containerId];
   }
 }
+
+/** The control plane answered that it will never take these lines (403), rather than failed. */
+const refused = (err: unknown) => (err as { status?: unknown } | undefined)?.status === 403;
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function parseSize(text: string | undefined): number {
   const m = /^(\d+)([kmg])?$/i.exec(text ?? "");
