@@ -454,10 +454,15 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     region: string,
     taskArn: unknown,
   ): Promise<StoredRecord<TaskRecord>> {
-    const id = typeof taskArn === "string" ? taskArn.slice(taskArn.lastIndexOf("/") + 1) : "";
-    const task = id ? await store.read((tx) => getTask(tx, region, inst.value.cluster, id)) : undefined;
-    if (!task || task.value.instanceId !== inst.value.id)
-      throw new HttpError(404, "no such task on this container instance");
+    // task/<cluster>/<id>: a Fargate host runs tasks of every cluster of its region.
+    const parts = typeof taskArn === "string" ? (parseArn(taskArn)?.resource.split("/") ?? []) : [];
+    const fargate = inst.value.cluster === FARGATE_POOL;
+    const cluster = fargate ? parts[1] : inst.value.cluster;
+    const id = parts.length === 3 && parts[0] === "task" ? parts[2] : undefined;
+    const task =
+      id && cluster ? await store.read((tx) => getTask(tx, region, cluster, id)) : undefined;
+    const here = fargate ? task?.value.fargateHost : task?.value.instanceId;
+    if (!task || here !== inst.value.id) throw new HttpError(404, "no such task on this container instance");
     return task;
   }
 

@@ -72,7 +72,7 @@ describe("task secrets and IAM roles", () => {
   }
 
   before(async () => {
-    b = await startBerth({ agent: { cleanupWaitMs: 0 } });
+    b = await startBerth({ agent: { cleanupWaitMs: 0 }, fargate: { cleanupWaitMs: 0 } });
     ecs = b.ecs();
     iam = b.iam();
     out = await mkdtemp(join(tmpdir(), "berth-roles-"));
@@ -446,6 +446,58 @@ const fs = require("node:fs");
       }
     });
   }
+
+  it("gives a Fargate task its secret (execution role) and its task role's credentials", async () => {
+    const script = `
+const http = require("node:http");
+process.on("SIGTERM", () => process.exit(0));
+const done = (r) => { console.log("RESULT " + JSON.stringify(r)); setInterval(() => {}, 1000); };
+http.get({ host: "169.254.170.2", path: process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI }, (res) => {
+  let body = "";
+  res.on("data", (d) => (body += d));
+  res.on("end", () => {
+    let role;
+    try { role = JSON.parse(body).RoleArn; } catch {}
+    done({ status: res.statusCode, role, db: process.env.DB });
+  });
+}).on("error", (err) => done({ error: String(err) }));`;
+    const td = await register(
+      [
+        {
+          name: "probe",
+          image: "berth-test/node",
+          command: ["node", "-e", script],
+          secrets: [{ name: "DB", valueFrom: "/e2e/db-password" }],
+        },
+      ],
+      {
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: "256",
+        memory: "512",
+        taskRoleArn: roles.app,
+        executionRoleArn: roles.exec,
+      },
+    );
+    const subnet = (await ec2Client(b).send(new DescribeSubnetsCommand({}))).Subnets![0]!.SubnetId!;
+    const t = await run(td, {
+      launchType: "FARGATE",
+      networkConfiguration: { awsvpcConfiguration: { subnets: [subnet] } },
+    });
+    const running = await until(t.taskArn!, "RUNNING");
+    const id = running.containers![0]!.runtimeId!;
+    const line = await eventually(
+      async () => {
+        const { stdout } = await docker("/usr/bin/docker", ["logs", id]);
+        return stdout.split("\n").find((l) => l.startsWith("RESULT "));
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: "the probe's result" },
+    );
+    const result = JSON.parse(line.slice("RESULT ".length));
+    assert.deepEqual(result, { status: 200, role: roles.app, db: "s3cr3t pa55" });
+    await ecs.send(new StopTaskCommand({ task: t.taskArn! }));
+    await until(t.taskArn!, "STOPPED");
+  });
 
   it("serves a task only its own credentials: another task's id is refused", async () => {
     const holder = await register(
