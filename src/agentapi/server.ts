@@ -459,8 +459,7 @@ export function agentApi(opts: AgentApiOptions): PathRoute & { close(): void } {
     const fargate = inst.value.cluster === FARGATE_POOL;
     const cluster = fargate ? parts[1] : inst.value.cluster;
     const id = parts.length === 3 && parts[0] === "task" ? parts[2] : undefined;
-    const task =
-      id && cluster ? await store.read((tx) => getTask(tx, region, cluster, id)) : undefined;
+    const task = id && cluster ? await store.read((tx) => getTask(tx, region, cluster, id)) : undefined;
     const here = fargate ? task?.value.fargateHost : task?.value.instanceId;
     if (!task || here !== inst.value.id) throw new HttpError(404, "no such task on this container instance");
     return task;
