@@ -3,9 +3,10 @@
  * then long-poll for their desired tasks and report what they observe. Handlers here are thin:
  * authenticate the instance, then read or write the store in one transaction.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Attribute } from "@aws-sdk/client-ecs";
+import { constantTimeEqual } from "../crypto/constant-time.js";
 import { formatArn, parseArn } from "../domain/arn.js";
 import { isRegion, parseRegistryImage } from "../domain/ecr/names.js";
 import { clusterArn as makeClusterArn } from "../domain/ecs/arns.js";
@@ -92,11 +93,7 @@ class HttpError extends Error {
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+const sameSecret = (a: string, b: string) => constantTimeEqual(Buffer.from(a), Buffer.from(b));
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

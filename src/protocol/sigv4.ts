@@ -5,11 +5,12 @@
  * JavaScript signs with — so Berth and its clients agree on every canonicalisation rule. This file
  * only parses what the client sent, looks the key up, and compares signatures in constant time.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Hash } from "@smithy/hash-node";
 import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4";
 import type { HttpRequest } from "@smithy/types";
+import { constantTimeEqual } from "../crypto/constant-time.js";
 import { AwsError, Errors } from "../errors/catalog.js";
 
 /** The parts of an HTTP request a signature covers. */
@@ -336,7 +337,7 @@ export async function verifySigV4(
   );
   const expected = createHmac("sha256", key).update(stringToSign).digest();
   const given = Buffer.from(auth.signature, "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!constantTimeEqual(given, expected)) {
     throw new AwsError(Errors.InvalidSignature, MISMATCH);
   }
   return {

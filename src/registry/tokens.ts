@@ -15,9 +15,10 @@
  *
  * Signed download URLs (GetDownloadUrlForLayer) use the same key.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { constantTimeEqual } from "../crypto/constant-time.js";
 
 /** ECR's lifetime of an authorization token. */
 export const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
@@ -98,7 +99,7 @@ export class RegistryTokens {
     const body = token.slice(0, dot);
     const sig = Buffer.from(token.slice(dot + 1));
     const want = Buffer.from(this.mac(body));
-    if (sig.length !== want.length || !timingSafeEqual(sig, want)) return undefined;
+    if (!constantTimeEqual(sig, want)) return undefined;
     let wire: Wire;
     try {
       wire = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Wire;
@@ -129,6 +130,6 @@ export class RegistryTokens {
     if (dot < 0 || !Number.isSafeInteger(exp) || exp <= now) return false;
     const sig = Buffer.from(signature.slice(dot + 1));
     const want = Buffer.from(this.mac(`download\n${path}\n${exp}`));
-    return sig.length === want.length && timingSafeEqual(sig, want);
+    return constantTimeEqual(sig, want);
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { Tag } from "@aws-sdk/client-ecs";
 import { clusterArn, parseTaskDefinitionRef, type Scope, taskDefinitionArn } from "../../domain/ecs/arns.js";
+import type { StoredTaskDefinition } from "../../domain/ecs/task-definition.js";
 import { ECS_TASKS_PRINCIPAL } from "../../identity/task-roles.js";
 import { clusterKey, getCluster } from "../../state/ecs/clusters.js";
 import { K } from "../../state/ecs/kinds.js";
@@ -19,6 +20,12 @@ import type { Store } from "../../state/store.js";
 import type { AuthzCheck, AuthzInfo, AuthzResolver, ServiceAuthorization } from "../service.js";
 
 type Input = Record<string, unknown>;
+/** A task definition reference as authorization resolved it. */
+interface TdRef {
+  arn: string;
+  pinTo?: string;
+  td?: StoredTaskDefinition;
+}
 
 const scopeOf = (info: AuthzInfo): Scope => ({ region: info.region, accountId: info.accountId });
 
@@ -83,12 +90,10 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
     };
   /**
    * The task definition ARN a family, family:revision or ARN (with or without a revision) names: a
-   * family alone names its latest active revision. `revisionless`: no revision was given.
+   * family alone names its latest active revision (`td`, as read). `pinTo`: for a reference without a
+   * revision, what the input is pinned to (see `pin`).
    */
-  const taskDefinitionRef = async (
-    info: AuthzInfo,
-    value: unknown,
-  ): Promise<{ arn: string; revisionless: boolean; found: boolean }> => {
+  const taskDefinitionRef = async (info: AuthzInfo, value: unknown): Promise<TdRef> => {
     const ref = String(value ?? "");
     let parsed: { family: string; revision?: number };
     try {
@@ -99,24 +104,20 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
         arn: ref.startsWith("arn:")
           ? ref
           : `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${ref}`,
-        revisionless: false,
-        found: false,
       };
     }
     if (parsed.revision !== undefined)
-      return {
-        arn: taskDefinitionArn(scopeOf(info), parsed.family, parsed.revision),
-        revisionless: false,
-        found: true,
-      };
+      return { arn: taskDefinitionArn(scopeOf(info), parsed.family, parsed.revision) };
     const latest = await store.read((tx) => latestActiveTaskDefinition(tx, info.region, parsed.family));
-    return latest
-      ? { arn: latest.value.td.taskDefinitionArn, revisionless: true, found: true }
-      : {
-          arn: `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${parsed.family}:*`,
-          revisionless: true,
-          found: false,
-        };
+    if (latest) {
+      const arn = latest.value.td.taskDefinitionArn;
+      return { arn, pinTo: arn, td: latest.value.td };
+    }
+    return {
+      arn: `arn:aws:ecs:${info.region}:${info.accountId}:task-definition/${parsed.family}:*`,
+      // A revision that cannot exist: the handler answers that the task definition does not.
+      pinTo: taskDefinitionArn(scopeOf(info), parsed.family, Number.MAX_SAFE_INTEGER),
+    };
   };
   /**
    * Pin a reference without a revision to the revision authorization saw, so that the handler runs
@@ -124,16 +125,17 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
    * otherwise run with roles nobody passed). A family with no revision yet is pinned to one that
    * cannot exist, so the handler answers that it does not exist.
    */
-  const pin = (input: Input, ref: { arn: string; revisionless: boolean; found: boolean }) => {
-    if (!ref.revisionless) return;
-    input.taskDefinition = ref.found ? ref.arn : `${ref.arn.slice(0, -1)}${Number.MAX_SAFE_INTEGER}`;
+  const pin = (input: Input, ref: TdRef) => {
+    if (ref.pinTo) input.taskDefinition = ref.pinTo;
   };
   /** Launching a task hands its roles to ECS: iam:PassRole on each, as ECS checks it. */
-  const passRoles = async (info: AuthzInfo, tdArn: string, overrides: unknown): Promise<AuthzCheck[]> => {
+  const passRoles = async (info: AuthzInfo, ref: TdRef, overrides: unknown): Promise<AuthzCheck[]> => {
     const o = (overrides ?? {}) as { taskRoleArn?: unknown; executionRoleArn?: unknown };
-    const td = tdArn.endsWith(":*")
-      ? undefined
-      : (await store.read((tx) => getTaskDefinitionByArn(tx, info.region, tdArn)))?.value.td;
+    const td =
+      ref.td ??
+      (ref.arn.endsWith(":*")
+        ? undefined
+        : (await store.read((tx) => getTaskDefinitionByArn(tx, info.region, ref.arn)))?.value.td);
     const roles = [o.taskRoleArn ?? td?.taskRoleArn, o.executionRoleArn ?? td?.executionRoleArn];
     return [...new Set(roles.filter((r): r is string => typeof r === "string" && r !== ""))].map(
       (resource) => ({
@@ -156,7 +158,7 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
         inClusterRef(info, "container-instance", input.cluster, id),
       );
     }
-    return [{ resource, context }, ...(await passRoles(info, resource, input.overrides))];
+    return [{ resource, context }, ...(await passRoles(info, ref, input.overrides))];
   };
   /** CreateService and UpdateService: their own action, and iam:PassRole on the task definition's roles. */
   const serviceLaunch: AuthzResolver<Input> = async (input, info) => {
@@ -172,7 +174,7 @@ export function ecsAuthorization(store: Store): ServiceAuthorization {
     if (input.taskDefinition === undefined) return [own];
     const ref = await taskDefinitionRef(info, input.taskDefinition);
     pin(input, ref);
-    return [own, ...(await passRoles(info, ref.arn, undefined))];
+    return [own, ...(await passRoles(info, ref, undefined))];
   };
   const anyInCluster: AuthzResolver<Input> = (input, info) => [
     { resource: "*", context: { "ecs:cluster": clusterRef(info, input.cluster) } },
